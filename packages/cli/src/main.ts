@@ -1,0 +1,43 @@
+// Entry point of the `faro` CLI: routes `faro <command> [flags]` to the registered commands.
+import type { CommandIO } from "./command.js";
+import { commands } from "./commands/index.js";
+import { ConfigError } from "@faro/config";
+import { UsageError } from "./errors.js";
+
+export function helpText(): string {
+  const w = Math.max(...commands.map((c) => c.name.length));
+  return ["usage: faro <command> [flags]", "", "commands:", ...commands.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`), "", "Run `faro <command> --help` for its flags."].join("\n");
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function main(argv: string[], io: CommandIO): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (!name || name === "--help" || name === "-h" || name === "help") {
+      io.out(helpText());
+      return name ? 0 : 2;
+    }
+    const cmd = commands.find((c) => c.name === name);
+    if (!cmd) throw new UsageError(`unknown command "${name}" (commands: ${commands.map((c) => c.name).join(", ")})`);
+    return await cmd.run(rest, io);
+  } catch (err) {
+    const e = err as Error;
+    // An invalid configuration lists every problem (several lines) and exits 2, like every service.
+    if (err instanceof ConfigError) {
+      io.err(e.message);
+      return 2;
+    }
+    io.err(`faro${name ? ` ${name}` : ""}: ${e.message}`);
+    return err instanceof UsageError ? 2 : 1;
+  }
+}
+
+const isEntry = process.argv[1] !== undefined && /(?:^|[/\\])(?:main\.ts|faro(?:\.m?js)?)$/.test(process.argv[1]);
+if (isEntry) {
+  const ac = new AbortController();
+  const onSignal = () => ac.abort();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const code = await main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l), signal: ac.signal });
+  process.exit(code);
+}

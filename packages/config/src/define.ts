@@ -1,0 +1,177 @@
+// defineSchema and the common fields every Faro service shares (cluster, NATS, Redis, logging, HTTP, shutdown, kube).
+import { SchemaError } from "./errors.js";
+import { field, validateFields, type Field, type Fields, type PathSeg } from "./schema.js";
+
+/** A service's whole configuration schema: the common fields plus its own. */
+export interface Schema<F extends Fields = Fields> {
+  readonly service: string;
+  readonly fields: F;
+  /** Top-level keys that come from the common fragment (docs render them once, in the common section). */
+  readonly commonKeys: readonly string[];
+}
+
+/** The loaded, typed configuration of a schema: `type Cfg = ConfigOf<typeof configSchema>`. */
+export type ConfigOf<S> = S extends Schema<infer F> ? DeepReadonly<{ [K in keyof F]: F[K] extends Field<infer T> ? T : never }> : never;
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+function makeCommonFields(httpPort: number) {
+  return {
+    cluster: field.string({
+      description: "Name of the watched cluster; the cluster token of every NATS subject.",
+      default: "local",
+      example: "prod-eu1",
+      pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
+      patternHint: "a DNS label: lowercase letters, digits and '-', at most 63 characters",
+    }),
+    nats: field.object(
+      {
+        url: field.url({
+          description: "NATS server URL (JetStream enabled).",
+          default: "nats://127.0.0.1:4222",
+          example: "nats://nats.faro.svc:4222",
+          protocols: ["nats", "tls", "ws", "wss"],
+        }),
+      },
+      { description: "NATS JetStream connection." },
+    ),
+    redis: field.object(
+      {
+        url: field.url({
+          description: "Redis URL (state, leases, checkpoints).",
+          default: "redis://127.0.0.1:6379",
+          example: "redis://redis.faro.svc:6379/0",
+          protocols: ["redis", "rediss"],
+        }),
+      },
+      { description: "Redis connection." },
+    ),
+    log: field.object(
+      {
+        level: field.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"], {
+          description: "Minimum log level.",
+          default: "info",
+          example: "debug",
+        }),
+        pretty: field.enum(["auto", "true", "false"], {
+          description: "Human-readable logs instead of JSON lines; auto = when stdout is a terminal.",
+          default: "auto",
+          example: "true",
+        }),
+      },
+      { description: "Logging." },
+    ),
+    http: field.object(
+      {
+        port: field.int({
+          description: "Port of the /metrics, /healthz and /readyz server; 0 picks any free port.",
+          default: httpPort,
+          example: 9090,
+          min: 0,
+          max: 65535,
+        }),
+        host: field.string({
+          description: "Address the metrics and health server listens on.",
+          default: "0.0.0.0",
+          example: "127.0.0.1",
+        }),
+      },
+      { description: "Metrics and health endpoints." },
+    ),
+    shutdown: field.object(
+      {
+        timeout: field.duration({
+          description: "How long draining may take after SIGTERM before the process stops by force (exit 1).",
+          default: "10s",
+          example: "30s",
+        }),
+      },
+      { description: "Graceful shutdown." },
+    ),
+    kube: field.object(
+      {
+        kubeconfig: field.string({
+          description: "Path of the kubeconfig file; unset = in-cluster config, then ~/.kube/config.",
+          optional: true,
+          example: "/etc/faro/kubeconfig",
+        }),
+        context: field.string({
+          description: "kubeconfig context to use; unset = the current context.",
+          optional: true,
+          example: "kind-faro",
+        }),
+      },
+      { description: "Kubernetes API access." },
+    ),
+  };
+}
+
+export type CommonFields = ReturnType<typeof makeCommonFields>;
+
+/**
+ * Defines a service's schema: the common fields plus `fields`. Service keys may not redefine a
+ * common key (a service groups its own settings under its own top-level keys instead).
+ */
+export function defineSchema<const F extends Fields>(
+  service: string,
+  fields: F,
+  options: { httpPort?: number } = {},
+): Schema<CommonFields & F> {
+  const common = makeCommonFields(options.httpPort ?? 0);
+  for (const key of Object.keys(fields)) {
+    if (key in common) throw new SchemaError(`"${key}" is a common key and cannot be redefined by ${service}`, key);
+    if (key === "config") throw new SchemaError(`"config" is reserved for --config / FARO_CONFIG`, key);
+  }
+  const all = { ...common, ...fields } as CommonFields & F;
+  validateFields(all);
+  checkNameCollisions(all);
+  return Object.freeze({ service, fields: all, commonKeys: Object.freeze(Object.keys(common)) });
+}
+
+/** The common fragment alone (what `faro` tools that are not services load, and the docs' common section). */
+export const commonSchema: Schema<CommonFields> = defineSchema("common", {});
+
+/** A leaf is every field that is not a nested object: the unit that env vars and flags set. */
+export interface Leaf {
+  readonly path: readonly string[];
+  readonly field: Field<unknown>;
+}
+export function leavesOf(fields: Fields, prefix: readonly string[] = []): Leaf[] {
+  return Object.entries(fields).flatMap(([key, f]) =>
+    f.kind === "object" ? leavesOf(f.fields!, [...prefix, key]) : [{ path: [...prefix, key], field: f }],
+  );
+}
+
+function snake(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+}
+function kebab(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+}
+
+/** `nats.url` → `FARO_NATS_URL`; `queue.maxInFlight` → `FARO_QUEUE_MAX_IN_FLIGHT`. */
+export function envNameOf(path: readonly PathSeg[]): string {
+  return `FARO_${path.map((s) => snake(String(s))).join("_")}`;
+}
+/** `nats.url` → `--nats.url` (the kebab form `--nats-url` is accepted too). */
+export function flagNameOf(path: readonly PathSeg[]): string {
+  return `--${path.join(".")}`;
+}
+export function kebabFlagNameOf(path: readonly PathSeg[]): string {
+  return `--${path.map((s) => kebab(String(s))).join("-")}`;
+}
+
+function checkNameCollisions(fields: Fields): void {
+  const seen = new Map<string, string>();
+  for (const leaf of leavesOf(fields)) {
+    const p = leaf.path.join(".");
+    for (const name of [envNameOf(leaf.path), kebabFlagNameOf(leaf.path)]) {
+      const other = seen.get(name);
+      if (other !== undefined && other !== p) throw new SchemaError(`${name} would name both ${other} and ${p}`, p);
+      seen.set(name, p);
+    }
+  }
+}

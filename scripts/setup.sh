@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up a fresh clone: pnpm at the pinned version, dependencies from the lockfile, the NATS and
+# Redis binaries the harness and the demo need.
+source "$(dirname "$0")/lib.sh"
+cd "$FARO_ROOT"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<11)) { console.error("faro: Node >= 20.11 is required, found "+process.version); process.exit(1) }'
+if [ ! -d node_modules/.pnpm ] || [ pnpm-lock.yaml -nt node_modules/.modules.yaml ]; then
+  log "installing dependencies (pnpm $PNPM_VERSION)"
+  pnpm_run install --frozen-lockfile --reporter=silent
+fi
+ensure_server_binaries
+# Tools some tests need, installed with Go where Go is present (the tests skip visibly without them).
+if [ -z "${FARO_SKIP_HELM:-}" ] && ! command -v helm >/dev/null 2>&1 && [ ! -x "$HOME/go/bin/helm" ]; then
+  if command -v go >/dev/null 2>&1; then
+    log "installing helm v3.16.4 with go (once; FARO_SKIP_HELM=1 skips it and the chart tests)"
+    go install helm.sh/helm/v3/cmd/helm@v3.16.4 >/dev/null 2>&1 || log "helm could not be installed; the Helm chart tests will be skipped"
+  else
+    log "no Go toolchain: the Helm chart tests will be skipped"
+  fi
+fi

@@ -1,0 +1,526 @@
+// One container instance's log stream, run while this replica holds its lease: reads the log from the
+// checkpoint, batches lines, and publishes each batch behind a pending intent so a resume re-publishes it exactly.
+import type { Publisher } from "@faro/bus";
+import { buildRawSubject, encodeLogBatch, logBatchId, type LogLine, type LogSource } from "@faro/contracts";
+import { followLogs, type KubeAccess, type LogLine as KubeLogLine } from "@faro/kube";
+import type { Logger } from "pino";
+import type { LineBudget } from "./budget.js";
+import { LeaseLostError, LogStreamerError } from "./errors.js";
+import { instanceKey, planRead, type PodLike, type ReadPlan, type WantedInstance } from "./instances.js";
+import { ResumeFilter, advance, limitLine, lineBytes, normalizeTimestamp, timestampMs, type Position } from "./lines.js";
+import type { LogStreamerMetrics } from "./metrics.js";
+import type { Checkpoint, PendingBatch, StreamState } from "./state.js";
+
+export interface StreamSettings {
+  batchLines: number;
+  batchBytes: number;
+  flushMs: number;
+  maxLineBytes: number;
+  readMaxLineBytes: number;
+  retryDelayMs: number;
+  /** Give up on an instance whose status keeps saying it has not started (then counted as lost). */
+  maxWaitMs: number;
+}
+
+export interface StreamContext {
+  kc: KubeAccess;
+  /** Bytes of lines buffered or in flight, across all streams of the replica. */
+  budget: LineBudget;
+  state: StreamState;
+  publisher: Publisher;
+  metrics: LogStreamerMetrics;
+  logger: Logger;
+  cluster: string;
+  settings: StreamSettings;
+  /** A fresh copy of the pod (undefined when it does not exist). */
+  getPod(namespace: string, name: string, signal: AbortSignal): Promise<PodLike | undefined>;
+}
+
+export type StreamOutcome = "complete" | "gone" | "lost" | "lease_lost" | "stopped";
+
+type ReadMode = "follow" | "final" | "previous";
+
+/** One read of the log API: its own buffer and at most one batch in flight. */
+interface ReadRun {
+  source: LogSource;
+  final: boolean;
+  buf: LogLine[];
+  bufBytes: number;
+  /** Bytes this read holds of the shared budget (buffered + in flight). */
+  held: number;
+  inflight: Promise<void> | undefined;
+  timer: NodeJS.Timeout | undefined;
+  failed: unknown;
+  /** The API read ended: no batch starts by itself any more (the reader publishes the rest in order). */
+  closing: boolean;
+  waiters: Array<() => void>;
+  abort: AbortController;
+}
+
+const MAX_RETRY_MS = 5000;
+
+export class InstanceStream {
+  readonly key: string;
+  private info: WantedInstance;
+  private seq: number;
+  private pos: Position;
+  private pend: PendingBatch | undefined;
+  private finished = false;
+  /** One batch at a time per instance: seq numbers are assigned at publish, so overlap would reuse them. */
+  private publishing = false;
+  private readonly alreadyDone: boolean;
+  private readonly abort = new AbortController();
+  private readonly log: Logger;
+
+  constructor(
+    info: WantedInstance,
+    cp: Checkpoint,
+    private readonly ctx: StreamContext,
+  ) {
+    this.info = info;
+    this.key = instanceKey(info);
+    this.seq = cp.seq;
+    this.pos = cp.pos;
+    this.pend = cp.pend;
+    this.alreadyDone = cp.done;
+    this.log = ctx.logger.child({ pod: info.pod, namespace: info.namespace, container: info.container, restartCount: info.restartCount });
+  }
+
+  /** Stops reading at once (stop, or the lease is lost); run() then resolves. */
+  stop(): void {
+    this.abort.abort();
+  }
+
+  get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  async run(): Promise<StreamOutcome> {
+    const { state, settings } = this.ctx;
+    if (this.alreadyDone) {
+      await state.finish(this.key, { seq: this.seq, pos: this.pos });
+      return "complete";
+    }
+    let delay = settings.retryDelayMs;
+    let waitingSince = 0;
+    while (!this.stopped) {
+      try {
+        const pod = await this.ctx.getPod(this.info.namespace, this.info.pod, this.abort.signal);
+        if (this.stopped) break;
+        this.refreshInfo(pod);
+        const plan = planRead(pod, this.info);
+        if (plan.kind !== "wait") waitingSince = 0;
+        switch (plan.kind) {
+          case "follow": {
+            const fresh = await this.read("follow", pod!);
+            if (this.finished) return await this.complete();
+            if (fresh > 0) delay = settings.retryDelayMs;
+            else {
+              // The stream ended without news while the status still says running: the status lags the
+              // container's exit, or the connection broke. Look again shortly.
+              await this.sleep(delay);
+              delay = Math.min(delay * 2, MAX_RETRY_MS);
+            }
+            break;
+          }
+          case "final":
+          case "previous":
+            await this.read(plan.kind, pod!);
+            if (this.stopped) break;
+            return await this.complete();
+          case "wait":
+            waitingSince ||= Date.now();
+            if (Date.now() - waitingSince > settings.maxWaitMs) return await this.end("lost", plan.reason);
+            await this.sleep(delay);
+            delay = Math.min(delay * 2, MAX_RETRY_MS);
+            break;
+          case "gone":
+            return await this.end("gone", "pod is gone");
+          case "lost":
+            return await this.end("lost", plan.reason);
+        }
+      } catch (err) {
+        if (err instanceof LeaseLostError) {
+          this.ctx.metrics.leasesLost.inc();
+          this.log.warn({ instance: this.key }, "lease lost, stream stopped");
+          return "lease_lost";
+        }
+        if (this.stopped) break;
+        const kind = errorKind(err);
+        this.ctx.metrics.readErrors.inc({ kind });
+        // A 404 is the pod going away under a read: the next status read says "gone". Not worth a warning.
+        this.log[kind === "api_404" ? "debug" : "warn"]({ err, retryInMs: delay }, "log stream failed, resuming from the checkpoint");
+        if (!(await this.reload())) {
+          this.ctx.metrics.leasesLost.inc();
+          return "lease_lost";
+        }
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+      }
+    }
+    return "stopped";
+  }
+
+  private refreshInfo(pod: PodLike | undefined): void {
+    if (!pod || pod.metadata.uid !== this.info.podUid) return;
+    if (pod.spec?.nodeName) this.info.node = pod.spec.nodeName;
+    if (pod.metadata.labels) this.info.podLabels = { ...pod.metadata.labels };
+  }
+
+  /** After a failure the Redis checkpoint is the truth (a write may or may not have happened). */
+  private async reload(): Promise<boolean> {
+    try {
+      const cp = await this.ctx.state.acquire(this.key);
+      if (!cp) return false;
+      this.seq = cp.seq;
+      this.pos = cp.pos;
+      this.pend = cp.pend;
+    } catch (err) {
+      this.ctx.metrics.service.errors.inc({ kind: "redis" });
+      this.log.warn({ err }, "reloading the checkpoint failed; keeping the one in memory");
+    }
+    return true;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.stopped) return resolve();
+      const t = setTimeout(done, ms);
+      const signal = this.abort.signal;
+      function done() {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /**
+   * Reads the log once from the checkpoint. Returns how many new lines it saw. `follow` keeps reading
+   * until the API ends the stream (the container stopped or the connection broke); `final` and
+   * `previous` read what is there and end the instance's stream with endOfStream.
+   */
+  private async read(mode: ReadMode, pod: PodLike): Promise<number> {
+    const { settings } = this.ctx;
+    const run: ReadRun = {
+      source: mode === "previous" ? "previous" : "follow",
+      final: mode !== "follow",
+      buf: [],
+      bufBytes: 0,
+      held: 0,
+      inflight: undefined,
+      timer: undefined,
+      failed: undefined,
+      closing: false,
+      waiters: [],
+      abort: new AbortController(),
+    };
+    const onStop = () => run.abort.abort();
+    this.abort.signal.addEventListener("abort", onStop, { once: true });
+    const bound = mode === "follow" ? undefined : finishedBound(pod, this.info.container, mode === "previous");
+    const filter = new ResumeFilter(this.pos);
+    let replay: { pend: PendingBatch; lines: LogLine[] } | undefined = this.pend ? { pend: this.pend, lines: [] } : undefined;
+    let fresh = 0;
+    let beyond = false;
+
+    const onLine = (l: KubeLogLine): void | Promise<void> => {
+      if (beyond || this.finished || run.failed !== undefined) return;
+      const { ts, fresh: isNew } = filter.accept(l.timestamp);
+      if (!isNew) return;
+      if (bound !== undefined && ts >= bound) {
+        // A later instance's line (the container restarted again between the status read and this read).
+        beyond = true;
+        run.abort.abort();
+        return;
+      }
+      fresh++;
+      const line = limitLine(l.text, ts, settings.maxLineBytes, l.truncated ? settings.readMaxLineBytes : undefined);
+      if (replay) {
+        replay.lines.push(line);
+        if (replay.lines.length >= replay.pend.count) {
+          const r = replay;
+          replay = undefined;
+          return this.publishReplay(r.pend, r.lines);
+        }
+        return;
+      }
+      return this.add(run, line);
+    };
+
+    try {
+      if (replay && replay.pend.count === 0) {
+        const r = replay;
+        replay = undefined;
+        await this.publishReplay(r.pend, []);
+      }
+      if (!this.finished) {
+        await followLogs(
+          this.ctx.kc,
+          {
+            namespace: this.info.namespace,
+            pod: this.info.pod,
+            container: this.info.container,
+            follow: mode === "follow",
+            previous: mode === "previous",
+            timestamps: true,
+            sinceTime: this.pos.ts || undefined,
+            maxLineBytes: settings.readMaxLineBytes,
+          },
+          onLine,
+          run.abort.signal,
+        );
+      }
+      run.closing = true;
+      clearTimeout(run.timer);
+      while (run.inflight) await run.inflight;
+      if (run.failed !== undefined) throw run.failed;
+      if (this.stopped || this.finished) return fresh;
+      if (replay) {
+        // The log ended before the pending batch was complete. A follow is retried; a final read cannot get more.
+        if (!run.final) return fresh;
+        this.unrecoverable(replay.pend);
+      }
+      if (run.final) {
+        await this.publishRest(run, true);
+        this.finished = true;
+      } else {
+        await this.publishRest(run, false);
+      }
+      return fresh;
+    } finally {
+      run.closing = true;
+      clearTimeout(run.timer);
+      this.abort.signal.removeEventListener("abort", onStop);
+      for (const w of run.waiters.splice(0)) w();
+      // Whatever happened, no publish of this read may still be running when the next read starts.
+      while (run.inflight) await run.inflight.catch(() => undefined);
+      this.ctx.budget.give(run.held);
+      run.held = 0;
+    }
+  }
+
+  /** Buffers a line; starts a batch when due; returns a promise (backpressure) while the buffer is over its bound. */
+  private add(run: ReadRun, line: LogLine): void | Promise<void> {
+    const { batchLines, batchBytes, flushMs } = this.ctx.settings;
+    const { budget } = this.ctx;
+    const b = lineBytes(line);
+    run.buf.push(line);
+    run.bufBytes += b;
+    run.held += b;
+    budget.take(b);
+    // With the shared budget spent, a partial batch goes out now so this stream can free its share.
+    const full = run.buf.length >= batchLines || run.bufBytes >= batchBytes || budget.exhausted;
+    if (!run.inflight && !run.closing) {
+      if (full) this.startBatch(run);
+      else if (!run.final && !run.timer) {
+        run.timer = setTimeout(() => {
+          run.timer = undefined;
+          if (!run.inflight && !run.closing && run.buf.length > 0) this.startBatch(run);
+        }, flushMs);
+      }
+    }
+    if (run.buf.length >= 2 * batchLines || run.bufBytes >= 2 * batchBytes) {
+      return new Promise<void>((resolve) => run.waiters.push(resolve));
+    }
+    if (budget.exhausted) return budget.wait(run.abort.signal);
+  }
+
+  /** Takes one batch off the buffer and publishes it; when done, the next one goes at once if lines waited. */
+  private startBatch(run: ReadRun): void {
+    clearTimeout(run.timer);
+    run.timer = undefined;
+    const lines = this.take(run);
+    const bytes = sumBytes(lines);
+    run.inflight = this.publishBatch(lines, run.source, false).then(
+      () => {
+        run.inflight = undefined;
+        run.held -= bytes;
+        this.ctx.budget.give(bytes);
+        const { batchLines, batchBytes } = this.ctx.settings;
+        if (run.buf.length < 2 * batchLines && run.bufBytes < 2 * batchBytes) for (const w of run.waiters.splice(0)) w();
+        if (run.closing || run.abort.signal.aborted || run.buf.length === 0) return;
+        // Lines that arrived while a batch was in flight have waited long enough; a final read keeps the
+        // remainder for its endOfStream batch.
+        const full = run.buf.length >= batchLines || run.bufBytes >= batchBytes || this.ctx.budget.exhausted;
+        if (full || !run.final) this.startBatch(run);
+      },
+      (err: unknown) => {
+        run.inflight = undefined;
+        run.failed = err;
+        run.abort.abort();
+        for (const w of run.waiters.splice(0)) w();
+      },
+    );
+  }
+
+  private take(run: ReadRun): LogLine[] {
+    const { batchLines, batchBytes } = this.ctx.settings;
+    let n = 0;
+    let bytes = 0;
+    while (n < run.buf.length && n < batchLines) {
+      const b = lineBytes(run.buf[n]!);
+      if (n > 0 && bytes + b > batchBytes) break;
+      bytes += b;
+      n++;
+    }
+    run.bufBytes -= bytes;
+    return run.buf.splice(0, n);
+  }
+
+  /** Publishes what is left in the buffer; with eos the last batch (possibly empty) ends the instance's stream. */
+  private async publishRest(run: ReadRun, eos: boolean): Promise<void> {
+    while (run.buf.length > 0) {
+      const lines = this.take(run);
+      const last = run.buf.length === 0;
+      await this.publishBatch(lines, run.source, eos && last);
+      const bytes = sumBytes(lines);
+      run.held -= bytes;
+      this.ctx.budget.give(bytes);
+      if (eos && last) return;
+    }
+    if (eos) await this.publishBatch([], "follow", true);
+  }
+
+  /** Intent, publish, and (unless another intent follows at once) commit of one batch. */
+  private async publishBatch(lines: LogLine[], source: LogSource, eos: boolean): Promise<void> {
+    // An empty endOfStream marker always says "follow", so whoever ends the stream gives it the same id.
+    const pend: PendingBatch = { seqStart: this.seq, count: lines.length, source: lines.length === 0 ? "follow" : source, eos };
+    // The intent carries the commit of the previous batch: one Redis round trip per batch.
+    await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend });
+    this.pend = pend;
+    await this.publishLines(pend, lines, false);
+    this.commitInMemory(pend, lines);
+    if (!eos) await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend: undefined });
+  }
+
+  private async publishReplay(pend: PendingBatch, lines: LogLine[]): Promise<void> {
+    await this.publishLines(pend, lines, true);
+    this.commitInMemory(pend, lines);
+    if (!pend.eos) await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend: undefined });
+  }
+
+  private commitInMemory(pend: PendingBatch, lines: LogLine[]): void {
+    let pos = this.pos;
+    for (const l of lines) pos = advance(pos, l.timestamp);
+    this.pos = pos;
+    this.seq = pend.seqStart + lines.length;
+    this.pend = undefined;
+    if (pend.eos) this.finished = true;
+  }
+
+  /** A pending batch whose lines can no longer be read: assume it went out, so numbering stays unique. */
+  private unrecoverable(pend: PendingBatch): void {
+    this.ctx.metrics.replays.inc({ outcome: "unrecoverable" });
+    this.log.warn({ pend }, "pending batch cannot be re-read; assuming it was published");
+    this.seq = pend.seqStart + pend.count;
+    this.pend = undefined;
+  }
+
+  private async publishLines(pend: PendingBatch, lines: LogLine[], replay: boolean): Promise<void> {
+    if (this.publishing) throw new LogStreamerError(`${this.key}: two batches in flight at once (seq ${pend.seqStart})`);
+    this.publishing = true;
+    try {
+      await this.sendBatch(pend, lines, replay);
+    } finally {
+      this.publishing = false;
+    }
+  }
+
+  private async sendBatch(pend: PendingBatch, lines: LogLine[], replay: boolean): Promise<void> {
+    const { ctx, info } = this;
+    const data = encodeLogBatch({
+      cluster: ctx.cluster,
+      namespace: info.namespace,
+      pod: info.pod,
+      podUid: info.podUid,
+      container: info.container,
+      containerType: info.containerType,
+      restartCount: info.restartCount,
+      source: pend.source,
+      seqStart: pend.seqStart,
+      lines,
+      podOwnerRefs: info.podOwnerRefs,
+      node: info.node,
+      observedAtMs: Date.now(),
+      endOfStream: pend.eos,
+      podLabels: info.podLabels,
+    });
+    const subject = buildRawSubject(ctx.cluster, info.namespace, { category: "log", pod: info.pod, container: info.container });
+    const ack = await ctx.publisher.publish(subject, data, {
+      msgId: logBatchId(info.podUid, info.container, info.restartCount, pend.seqStart, pend.source),
+    });
+    const m = ctx.metrics;
+    if (replay) m.replays.inc({ outcome: ack.duplicate ? "duplicate" : "published" });
+    if (ack.duplicate) {
+      m.service.messagesDropped.inc({ reason: "duplicate" });
+      return;
+    }
+    m.service.messagesOut.inc();
+    m.batches.inc();
+    if (lines.length === 0) return;
+    let bytes = 0;
+    let truncated = 0;
+    for (const l of lines) {
+      bytes += lineBytes(l);
+      if (l.truncated) truncated++;
+    }
+    m.lines.inc({ source: pend.source }, lines.length);
+    m.bytes.inc(bytes);
+    if (truncated) m.truncated.inc(truncated);
+    const lag = (Date.now() - timestampMs(lines[lines.length - 1]!.timestamp)) / 1000;
+    if (Number.isFinite(lag)) m.lag.observe(Math.max(0, lag));
+  }
+
+  /** Ends the stream without reading (pod gone, log no longer served): an endOfStream marker, then finish. */
+  private async end(outcome: "gone" | "lost", reason: string): Promise<StreamOutcome> {
+    if (this.pend) {
+      if (this.pend.count === 0) {
+        await this.publishReplay(this.pend, []);
+        return await this.complete(outcome);
+      }
+      this.unrecoverable(this.pend);
+    }
+    if (outcome === "lost" || this.seq === 0) {
+      this.ctx.metrics.linesLost.inc({ reason: outcome === "lost" ? "not_served" : "gone_before_read" });
+      this.log.info({ reason, seq: this.seq }, "instance log ends without a full read");
+    }
+    await this.publishBatch([], "follow", true);
+    return await this.complete(outcome);
+  }
+
+  private async complete(outcome: StreamOutcome = "complete"): Promise<StreamOutcome> {
+    await this.ctx.state.finish(this.key, { seq: this.seq, pos: this.pos });
+    this.log.debug({ lines: this.seq, outcome }, "instance stream finished");
+    return outcome;
+  }
+}
+
+/**
+ * Exclusive upper bound for line timestamps of a terminated instance: its finishedAt (whole seconds in the
+ * API) plus one second. Lines at or after it belong to a later instance.
+ */
+function finishedBound(pod: PodLike, container: string, previous: boolean): string | undefined {
+  const s = pod.status ?? {};
+  const st = [...(s.initContainerStatuses ?? []), ...(s.containerStatuses ?? []), ...(s.ephemeralContainerStatuses ?? [])].find((c) => c.name === container);
+  const term = previous ? st?.lastState?.terminated : st?.state?.terminated;
+  const ms = term?.finishedAt ? Date.parse(term.finishedAt) : NaN;
+  if (!Number.isFinite(ms)) return undefined;
+  return normalizeTimestamp(new Date(Math.floor(ms / 1000) * 1000 + 1000).toISOString());
+}
+
+function sumBytes(lines: LogLine[]): number {
+  let n = 0;
+  for (const l of lines) n += lineBytes(l);
+  return n;
+}
+
+function errorKind(err: unknown): string {
+  const e = err as { name?: string; code?: number };
+  if (e?.name === "KubeApiError") return `api_${e.code ?? "error"}`;
+  if (e?.name === "StateError") return "redis";
+  if (e?.name === "PublishError") return "publish";
+  return "network";
+}
+
+export type { ReadPlan };

@@ -1,0 +1,439 @@
+// createWriter: consumes FARO_STORY as the shared durable `writer` and materialises story windows as JSON files
+// (on close, as periodic snapshots, on flush()); usable in-process (`faro up`, demo, tests) or as its own process.
+import fs from "node:fs/promises";
+import path from "node:path";
+import { connectBus, ConsumerGroup, ensureStream, type Bus } from "@faro/bus";
+import { buildDlqSubject, decodeStoryEntry, encodeDeadLetter, FARO_DLQ, FARO_INCIDENT, FARO_STORY, storyFilter, validateStoryFile, type StoryEntry, type StoryFile } from "@faro/contracts";
+import { createLogger, createMetrics, type Logger, type Registry, type ServiceMetrics } from "@faro/observability";
+import { writeFileAtomic } from "./atomic.js";
+import { buildStoryFile, type ReadEntry } from "./build.js";
+import type { WriterConfig } from "./config.js";
+import { InvalidStoryError, MalformedEntryError, ReadBackError, WriterStartError } from "./errors.js";
+import { writerMetrics, type WriterMetrics } from "./metrics.js";
+import { storyFilePath } from "./paths.js";
+import { lastSeqOf, readIncidents, readStoryWindow, type ReadOptions } from "./readback.js";
+import { scanRetention, type RetentionResult } from "./retention.js";
+
+export const CONSUMER_NAME = "writer";
+
+export interface WriterDeps {
+  logger?: Logger;
+  /** Registry for the writer's metrics; ignored when `metrics` is given. */
+  registry?: Registry;
+  /** The service metrics runService exposes (so both share one registry). */
+  metrics?: ServiceMetrics;
+  /** Provision FARO_STORY, FARO_INCIDENT and the dead-letter stream (default true). */
+  ensureStreams?: boolean;
+  /** Wall clock (ms) for snapshot intervals and retention; injectable for tests. */
+  now?: () => number;
+}
+
+export interface Writer {
+  /** Connects to NATS, provisions the streams, starts consuming and the snapshot/retention timers. Throws WriterStartError. */
+  start(): Promise<void>;
+  /** Stops consuming, finishes files in flight, releases timers and the connection. Idempotent. */
+  stop(): Promise<void>;
+  /** True once consuming. */
+  ready(): boolean;
+  /** Writes a file now for every story window this replica has seen and not yet written since; resolves to the files written. */
+  flush(): Promise<number>;
+  /** Runs one retention scan now. */
+  retention(): Promise<RetentionResult>;
+  /** The directory files are written to (absolute). */
+  readonly dir: string;
+  readonly metrics: ServiceMetrics;
+  readonly writerMetrics: WriterMetrics;
+}
+
+/** What identifies one story window and where its entries are. */
+interface Target {
+  key: string;
+  subject: string;
+  storyId: string;
+  window: number;
+  tenant: string;
+  cluster: string;
+  namespace: string;
+}
+
+interface Tracked extends Target {
+  /** Newest stream sequence seen for the window. */
+  lastSeq: number;
+  /** Newest sequence a file of this replica covered. */
+  writtenSeq: number;
+  /** Wall time of the last file, or of the first entry seen. */
+  sinceMs: number;
+  /** Stream sequence of the window's first entry, once a read-back found it (later reads start there). */
+  firstSeq: number;
+}
+
+type Outcome = "final" | "snapshot" | "skipped";
+
+/** Incident ids by reason named by the window's incident entries (payloads that do not parse name none). */
+function wantedIncidents(entries: readonly ReadEntry[]): Map<string, Set<string>> {
+  const wanted = new Map<string, Set<string>>();
+  for (const { entry } of entries) {
+    if (entry.entryKind !== "incident") continue;
+    let p: { incidentId?: unknown; reason?: unknown };
+    try {
+      p = JSON.parse(entry.payloadJson || "{}") as typeof p;
+    } catch {
+      // The builder keeps the unparsable payload visible in the file (and validation reports it).
+      continue;
+    }
+    if (typeof p.incidentId !== "string" || typeof p.reason !== "string") continue;
+    const ids = wanted.get(p.reason) ?? new Set<string>();
+    ids.add(p.incidentId);
+    wanted.set(p.reason, ids);
+  }
+  return wanted;
+}
+
+export function createWriter(config: WriterConfig, deps: WriterDeps = {}): Writer {
+  const logger = (deps.logger ?? createLogger({ service: "writer", level: config.log.level, pretty: config.log.pretty })).child({ component: "writer" });
+  const service = deps.metrics ?? createMetrics("writer", { registry: deps.registry, defaultMetrics: deps.registry === undefined });
+  const metrics = writerMetrics(service.registry);
+  const now = deps.now ?? Date.now;
+  const dir = path.resolve(config.dir);
+  const snapshotMs = config.snapshot.interval;
+  const maxTracked = config.snapshot.maxTracked;
+  const inflight = service.queue("handlers_in_flight", config.consumer.concurrency);
+  const trackedQueue = service.queue("tracked_stories", maxTracked);
+  const buildOpts = { maxLogLines: config.limits.maxLogLines, maxBytes: config.limits.maxBytes };
+
+  // Open windows seen by this replica (Map order = least recently updated first), bounded.
+  const tracked = new Map<string, Tracked>();
+  // Windows whose final file this replica wrote: a straggling entry must not bring them back as snapshots.
+  const closed = new Map<string, true>();
+  // One materialisation per file at a time in this replica; across replicas the content is identical anyway.
+  const locks = new Map<string, Promise<unknown>>();
+
+  let bus: Bus | undefined;
+  let group: ConsumerGroup | undefined;
+  let snapshotTimer: NodeJS.Timeout | undefined;
+  let retentionTimer: NodeJS.Timeout | undefined;
+  let ticking: Promise<unknown> | undefined;
+  let scanning: Promise<RetentionResult> | undefined;
+  let started = false;
+  let stopping: Promise<void> | undefined;
+
+  function readOpts(progress?: () => void): ReadOptions {
+    return {
+      idleTimeoutMs: config.readback.idleTimeout,
+      ...(progress ? { onProgress: progress } : {}),
+      onWarning: (what, err) => {
+        service.errors.inc({ kind: "readback" });
+        logger.warn({ err, what }, "read-back warning");
+      },
+    };
+  }
+
+  function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    locks.set(key, settled);
+    void settled.then(() => {
+      if (locks.get(key) === settled) locks.delete(key);
+    });
+    return run;
+  }
+
+  function rememberClosed(key: string): void {
+    tracked.delete(key);
+    closed.delete(key);
+    closed.set(key, true);
+    if (closed.size > maxTracked) closed.delete(closed.keys().next().value!);
+    trackedQueue.setDepth(tracked.size);
+  }
+
+  function track(t: Target, seq: number): void {
+    if (closed.has(t.key)) return;
+    const prev = tracked.get(t.key);
+    if (prev) {
+      tracked.delete(t.key); // re-insert: most recently updated last
+      prev.lastSeq = Math.max(prev.lastSeq, seq);
+      tracked.set(t.key, prev);
+      return;
+    }
+    tracked.set(t.key, { ...t, lastSeq: seq, writtenSeq: 0, sinceMs: now(), firstSeq: 1 });
+    if (tracked.size > maxTracked) {
+      tracked.delete(tracked.keys().next().value!);
+      metrics.trackedEvictions.inc();
+    }
+    trackedQueue.setDepth(tracked.size);
+  }
+
+  async function isFinal(file: string): Promise<boolean> {
+    let text: string;
+    try {
+      text = await fs.readFile(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+      throw err;
+    }
+    const f = JSON.parse(text) as Partial<StoryFile>;
+    return f.closeReason !== undefined && f.closeReason !== "snapshot";
+  }
+
+  function decodeOrUndefined(data: Uint8Array): StoryEntry | undefined {
+    try {
+      return decodeStoryEntry(data);
+    } catch (err) {
+      metrics.undecodable.inc({ stream: FARO_STORY.name });
+      logger.warn({ err }, "undecodable last entry of a story subject");
+      return undefined;
+    }
+  }
+
+  /**
+   * Reads the window back, builds, validates and writes its file. `closeSeq` (the close entry's stream
+   * sequence) makes it a final file; without it the window is read up to the subject's newest message and
+   * written as a snapshot, or as the final file when its close entry is found on the way.
+   */
+  async function materialize(t: Target, closeSeq: number | undefined, progress?: () => void): Promise<Outcome> {
+    const file = storyFilePath(dir, t.namespace, t.storyId, t.window);
+    return withLock(file, async () => {
+      const started = performance.now();
+      let endSeq = closeSeq ?? (await lastSeqOf(bus!.jsm, FARO_STORY.name, t.subject))?.seq ?? 0;
+      for (let round = 0; round < 3; round++) {
+        const known = tracked.get(t.key);
+        const read = await readStoryWindow(bus!.js, t.subject, t.window, endSeq, readOpts(progress), known?.firstSeq ?? 1);
+        const firstSeq = read.entries.reduce((m, r) => Math.min(m, r.streamSeq), Number.MAX_SAFE_INTEGER);
+        if (known && firstSeq !== Number.MAX_SAFE_INTEGER) known.firstSeq = firstSeq;
+        if (read.undecodable) metrics.undecodable.inc({ stream: FARO_STORY.name }, read.undecodable);
+        if (closeSeq !== undefined && read.closeSeq === undefined) {
+          throw new ReadBackError(FARO_STORY.name, t.subject, `close entry at sequence ${closeSeq} not found`);
+        }
+        if (read.entries.length === 0) {
+          logger.warn({ storyId: t.storyId, window: t.window }, "no entries of the window left in the stream; no file written");
+          return "skipped";
+        }
+        const isClosed = read.closeSeq !== undefined;
+        // A snapshot never replaces a final file (another replica may have written it meanwhile).
+        if (!isClosed && (await isFinal(file))) {
+          rememberClosed(t.key);
+          return "skipped";
+        }
+        const inc = await readIncidents(bus!.js, bus!.jsm, t, wantedIncidents(read.entries), readOpts(progress));
+        if (inc.undecodable) metrics.undecodable.inc({ stream: FARO_INCIDENT.name }, inc.undecodable);
+        const built = buildStoryFile(read.entries, inc.contexts, buildOpts);
+        const kind = built.closed ? "final" : "snapshot";
+        const valid = validateStoryFile(built.file);
+        if (!valid.ok) {
+          metrics.validationFailures.inc({ kind });
+          service.errors.inc({ kind: "validation" });
+          const err = new InvalidStoryError(t.storyId, t.window, valid.errors);
+          logger.error({ err, storyId: t.storyId, window: t.window, errors: valid.errors.slice(0, 20) }, "story file does not validate; not written");
+          if (closeSeq !== undefined) throw err;
+          return "skipped";
+        }
+        await writeFileAtomic(file, built.json);
+        const bytes = Buffer.byteLength(built.json);
+        metrics.filesWritten.inc({ kind });
+        metrics.bytesWritten.inc(bytes);
+        metrics.writeSeconds.observe({ kind }, (performance.now() - started) / 1000);
+        if (built.duplicates) metrics.duplicates.inc(built.duplicates);
+        if (built.elidedLines) metrics.elidedLines.inc(built.elidedLines);
+        if (built.oversize) metrics.oversize.inc();
+        if (kind === "snapshot") metrics.snapshots.inc();
+        service.messagesOut.inc();
+        logger.debug({ file, kind, bytes, entries: built.file.stats["entries"] }, "story file written");
+        if (built.closed) {
+          rememberClosed(t.key);
+          return "final";
+        }
+        // A close published while this snapshot was being built would be overwritten by it: write the final instead.
+        const last = await lastSeqOf(bus!.jsm, FARO_STORY.name, t.subject);
+        if (!last || last.seq <= endSeq) return "snapshot";
+        const e = decodeOrUndefined(last.data);
+        if (!e || !(e.window > t.window || (e.window === t.window && e.entryKind === "close"))) return "snapshot";
+        endSeq = last.seq;
+      }
+      return "snapshot";
+    });
+  }
+
+  async function snapshotDue(force: boolean): Promise<number> {
+    let written = 0;
+    const wall = now();
+    const due = [...tracked.values()].filter((t) => t.lastSeq > t.writtenSeq && (force || wall - t.sinceMs >= snapshotMs));
+    for (const t of due) {
+      if (stopping && !force) break;
+      const seqAtStart = t.lastSeq;
+      try {
+        const outcome = await materialize(t, undefined);
+        if (outcome !== "skipped") written++;
+        t.writtenSeq = Math.max(t.writtenSeq, seqAtStart);
+        t.sinceMs = now();
+      } catch (err) {
+        service.errors.inc({ kind: "snapshot" });
+        logger.warn({ err, storyId: t.storyId, window: t.window }, "snapshot failed; retried at the next interval");
+      }
+    }
+    return written;
+  }
+
+  function tick(): void {
+    if (ticking || stopping) return;
+    ticking = snapshotDue(false).finally(() => (ticking = undefined));
+  }
+
+  async function scanOnce(): Promise<RetentionResult> {
+    const r = await scanRetention(dir, config.retention.maxAge, now());
+    if (r.deleted.length) metrics.retentionDeletions.inc(r.deleted.length);
+    if (r.tempRemoved.length) metrics.tempFilesRemoved.inc(r.tempRemoved.length);
+    for (const { file, err } of r.errors) {
+      service.errors.inc({ kind: "retention" });
+      logger.warn({ err, file }, "retention could not remove or inspect a file");
+    }
+    if (r.deleted.length || r.tempRemoved.length) logger.info({ deleted: r.deleted.length, tempRemoved: r.tempRemoved.length }, "retention scan");
+    return r;
+  }
+
+  /** One scan at a time; a call made while one runs gets a fresh scan after it (it may have missed new files). */
+  function retention(): Promise<RetentionResult> {
+    // The previous scan's failure was reported to its own caller; it must not stop this one.
+    const next = (scanning ?? Promise.resolve()).catch(() => undefined).then(scanOnce);
+    const mine = next.finally(() => {
+      if (scanning === mine) scanning = undefined;
+    });
+    scanning = mine;
+    return mine;
+  }
+
+  function retentionTick(): void {
+    if (scanning || stopping) return;
+    retention().catch((err: unknown) => {
+      service.errors.inc({ kind: "retention" });
+      logger.warn({ err }, "retention scan failed; retried at the next interval");
+    });
+  }
+
+  async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      service.errors.inc({ kind: "start" });
+      throw new WriterStartError(what, { cause: err });
+    }
+  }
+
+  async function start(): Promise<void> {
+    if (stopping) throw new WriterStartError("start", { cause: new Error("the writer was stopped") });
+    if (started) return;
+    started = true;
+    await step("directory", () => fs.mkdir(dir, { recursive: true }));
+    const b = await step("nats", () => connectBus({ servers: config.nats.url, name: "writer", logger, registry: service.registry }));
+    bus = b;
+    if (deps.ensureStreams !== false) {
+      await step("streams", async () => {
+        await ensureStream(b.jsm, FARO_STORY);
+        await ensureStream(b.jsm, FARO_INCIDENT);
+        await ensureStream(b.jsm, FARO_DLQ); // the same definition every service provisions (a differing one is refused)
+      });
+    }
+    group = new ConsumerGroup({
+      nc: b.nc,
+      js: b.js,
+      jsm: b.jsm,
+      stream: FARO_STORY.name,
+      consumer: {
+        durable: CONSUMER_NAME,
+        filterSubject: storyFilter().replace(/(\.\*)+$/, ".>"),
+        ackWaitMs: config.consumer.ackWait,
+        maxDeliver: config.consumer.maxDeliver,
+        maxAckPending: config.consumer.maxAckPending,
+        description: "Faro writer: story files (shared by all replicas)",
+      },
+      handler: async (msg) => {
+        service.messagesIn.inc();
+        inflight.setDepth(group?.inflight ?? 0);
+        let entry: StoryEntry;
+        try {
+          entry = decodeStoryEntry(msg.data);
+        } catch (err) {
+          throw new MalformedEntryError(msg.subject, (err as Error).message, { cause: err });
+        }
+        const t: Target = {
+          key: `${entry.storyId}:${entry.window}`,
+          subject: msg.subject,
+          storyId: entry.storyId,
+          window: entry.window,
+          tenant: entry.tenant,
+          cluster: entry.cluster,
+          namespace: entry.namespace,
+        };
+        if (entry.entryKind === "close") {
+          try {
+            await materialize(t, msg.seq, () => msg.working());
+          } catch (err) {
+            if (err instanceof InvalidStoryError) service.deadLetters.inc({ reason: "invalid-story" });
+            throw err;
+          }
+        } else {
+          track(t, msg.seq);
+        }
+      },
+      dlqSubject: buildDlqSubject("writer", "write"),
+      // The documented DLQ payload: a DeadLetter envelope around the original entry (story entries are already redacted).
+      buildDeadLetter: (src, reason) =>
+        encodeDeadLetter({
+          service: "writer",
+          stage: "write",
+          originalSubject: src.subject,
+          reason,
+          error: reason,
+          deliveries: src.deliveryCount,
+          streamSeq: src.seq,
+          payload: src.data,
+          payloadWithheld: false,
+          atMs: now(),
+        }),
+      service: "writer",
+      concurrency: config.consumer.concurrency,
+      isPoison: (err) => err instanceof MalformedEntryError || err instanceof InvalidStoryError,
+      logger,
+      registry: service.registry,
+    });
+    await step("consumer", () => group!.start());
+    if (snapshotMs > 0) {
+      snapshotTimer = setInterval(tick, Math.max(20, Math.min(1000, Math.floor(snapshotMs / 2))));
+      snapshotTimer.unref?.();
+    }
+    retentionTimer = setInterval(retentionTick, config.retention.scanInterval);
+    retentionTimer.unref?.();
+    retentionTick();
+    logger.info({ durable: CONSUMER_NAME, dir, snapshotMs, concurrency: config.consumer.concurrency }, "writer consuming");
+  }
+
+  async function doStop(): Promise<void> {
+    clearInterval(snapshotTimer);
+    clearInterval(retentionTimer);
+    await ticking;
+    await scanning?.catch(() => undefined); // reported by retentionTick or to retention()'s caller
+    await group?.stop();
+    await Promise.allSettled([...locks.values()]);
+    await bus?.close();
+  }
+
+  return {
+    start,
+    stop() {
+      stopping ??= doStop();
+      return stopping;
+    },
+    ready: () => started && !stopping && group !== undefined,
+    async flush() {
+      await ticking;
+      return await snapshotDue(true);
+    },
+    retention,
+    dir,
+    metrics: service,
+    writerMetrics: metrics,
+  };
+}

@@ -1,0 +1,231 @@
+// The writer over real NATS JetStream: hand-built story entries in, atomically written, schema-valid story files out.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connectBus, ensureDlqStream, ensureStream, type Bus } from "@faro/bus";
+import { loadConfig } from "@faro/config";
+import { decodeDeadLetter, FARO_DLQ, FARO_INCIDENT, FARO_STORY, validateStoryFile, type StoryFile } from "@faro/contracts";
+import { createLogger } from "@faro/observability";
+import { startNats, type ManagedServer } from "@faro/test-harness";
+import { configSchema } from "../src/config.js";
+import { storyFilePath } from "../src/paths.js";
+import { createWriter, type Writer } from "../src/service.js";
+import { entry, publishEntries, publishIncident, story, until } from "./helpers.js";
+
+let nats: ManagedServer;
+let bus: Bus;
+const writers: Writer[] = [];
+const dirs: string[] = [];
+
+function tmpDir(): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), "faro-writer-"));
+  dirs.push(d);
+  return d;
+}
+
+function config(dir: string, extra: string[] = []) {
+  return loadConfig(configSchema, { argv: ["--nats.url", nats.url, "--dir", dir, "--log.level", "warn", "--snapshot.interval", "0", ...extra], env: {} });
+}
+
+async function startWriter(dir: string, extra: string[] = []): Promise<Writer> {
+  const w = createWriter(config(dir, extra), { logger: createLogger({ service: "writer", level: "warn" }) });
+  writers.push(w);
+  await w.start();
+  return w;
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all(writers.splice(0).map((w) => w.stop()));
+}
+
+function readJson(file: string): StoryFile | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, "utf8")) as StoryFile;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw err;
+  }
+}
+
+/** Sum of a counter's series whose labels include `labels`, over the given writers. */
+async function count(ws: Writer[], name: string, labels: Record<string, string> = {}): Promise<number> {
+  let n = 0;
+  for (const w of ws) {
+    const m = w.metrics.registry.getSingleMetric(name);
+    if (!m) continue;
+    for (const v of (await m.get()).values) if (Object.entries(labels).every(([k, x]) => v.labels[k] === x)) n += v.value;
+  }
+  return n;
+}
+
+const allFiles = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => fs.statSync(path.join(dir, f)).isFile()) : []);
+
+beforeAll(async () => {
+  nats = await startNats();
+  bus = await connectBus({ servers: nats.url, name: "test" });
+  await ensureStream(bus.jsm, FARO_STORY);
+  await ensureStream(bus.jsm, FARO_INCIDENT);
+  await ensureDlqStream(bus.jsm, { name: FARO_DLQ.name, subjects: FARO_DLQ.subjects });
+});
+
+afterAll(async () => {
+  await stopAll();
+  await bus?.close();
+  await nats?.stop();
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+describe("writer", () => {
+  it("writes one valid file per closed window with every entry once, despite duplicates and other windows", async () => {
+    const dir = tmpDir();
+    const w = await startWriter(dir);
+    const s = story("web");
+    const next = story("web", { window: 1 });
+    await publishIncident(bus.js, s.incident);
+    await publishEntries(bus.js, s.sc, s.entries);
+    // Entries of the next window on the same subject, and redeliveries the server cannot dedupe (no msgId).
+    await publishEntries(bus.js, next.sc, next.entries.slice(0, 4));
+    await publishEntries(bus.js, s.sc, s.entries.slice(2, 8), false);
+    await publishEntries(bus.js, s.sc, [s.close]);
+    const file = storyFilePath(dir, "shop", s.sc.storyId, 0);
+    const f = await until(() => readJson(file), 60_000, "story file");
+    expect(file).toBe(path.join(dir, "shop", `${s.sc.storyId}-w0.json`));
+    expect(validateStoryFile(f)).toEqual({ ok: true, errors: [] });
+    expect(f.window).toBe(0);
+    expect(f.closeReason).toBe("idle");
+    expect(f.timeline).toHaveLength(s.entries.length + 1);
+    expect(new Set(f.timeline.map((t) => `${t.kind}|${t.timestamp}|${t.summary}|${JSON.stringify(t.data)}`)).size).toBe(f.timeline.length);
+    expect(f.timeline.map((t) => t.summary).sort()).toEqual([...s.entries, s.close].map((b) => b.entry.summary).sort());
+    expect(f.stats["duplicates"]).toBe(6);
+    const lines = f.timeline.filter((t) => t.kind === "log").reduce((n, t) => n + (t.data["lines"] as unknown[]).length, 0);
+    expect(lines).toBe(Object.values(s.logLines).reduce((a, b) => a + b, 0));
+    expect(f.pods.map((p) => p.uid)).toEqual(s.podUids);
+    expect(f.incidents[0]).toMatchObject({ incidentId: s.incident.incidentId, logTail: [{ line: "panic: out of memory" }] });
+    expect(allFiles(dir)).toEqual([path.join("shop", `${s.sc.storyId}-w0.json`)]);
+    // The counter moves after the rename and the directory fsync: wait for it rather than race it.
+    await until(async () => (await count([w], "faro_writer_files_written_total", { kind: "final" })) >= 1, 60_000, "files written metric");
+    expect(await count([w], "faro_writer_files_written_total", { kind: "final" })).toBe(1);
+    await stopAll();
+  });
+
+  it("two replicas write each story once and completely, with no temp files left; a repeated close rewrites identical bytes", async () => {
+    const dir = tmpDir();
+    const pair = [await startWriter(dir, ["--limits.maxLogLines", "8"]), await startWriter(dir, ["--limits.maxLogLines", "8"])];
+    const stories = Array.from({ length: 8 }, (_, i) => story(`svc-${i}`, { namespace: i % 2 ? "shop" : "pay", logBatches: 4, linesPerBatch: 5 }));
+    for (const s of stories) {
+      await publishIncident(bus.js, s.incident);
+      await publishEntries(bus.js, s.sc, s.entries);
+    }
+    await Promise.all(stories.map((s) => publishEntries(bus.js, s.sc, [s.close])));
+    const files = stories.map((s) => storyFilePath(dir, s.sc.namespace, s.sc.storyId, 0));
+    await until(() => files.every((f) => fs.existsSync(f)), 60_000, "all story files");
+    const before = files.map((f) => fs.readFileSync(f, "utf8"));
+    for (const [i, text] of before.entries()) {
+      const f = JSON.parse(text) as StoryFile;
+      expect(validateStoryFile(f).ok).toBe(true);
+      expect(f.timeline.filter((t) => t.kind !== "log")).toHaveLength(stories[i]!.entries.filter((b) => b.entry.entryKind !== "log").length + 1);
+      // 20 lines per pod container, 8 kept: 12 elided per container, counted.
+      expect(f.elided.logLines).toEqual({ [`svc-${i}-7d9f-aaaaa/app`]: 12, [`svc-${i}-7d9f-bbbbb/app`]: 12 });
+    }
+    expect(allFiles(dir).filter((f) => !f.endsWith(".json"))).toEqual([]);
+    expect(allFiles(dir)).toHaveLength(stories.length);
+    // The close again (no msgId): whichever replica takes it rewrites the same bytes.
+    expect(await count(pair, "faro_writer_files_written_total", { kind: "final" })).toBe(stories.length);
+    await publishEntries(bus.js, stories[0]!.sc, [stories[0]!.close], false);
+    await until(async () => (await count(pair, "faro_writer_files_written_total", { kind: "final" })) === stories.length + 1, 60_000, "the rewrite");
+    expect(fs.readFileSync(files[0]!, "utf8")).toBe(before[0]);
+    expect(allFiles(dir)).toHaveLength(stories.length);
+    await stopAll();
+  });
+
+  it("snapshots open windows when they have news, and the close overwrites the snapshot", async () => {
+    const dir = tmpDir();
+    await startWriter(dir, ["--snapshot.interval", "100ms"]);
+    const s = story("snap");
+    await publishIncident(bus.js, s.incident);
+    await publishEntries(bus.js, s.sc, s.entries.slice(0, 10));
+    const file = storyFilePath(dir, "shop", s.sc.storyId, 0);
+    const first = await until(() => readJson(file), 60_000, "snapshot");
+    expect(first.closeReason).toBe("snapshot");
+    expect(first.closedAt).toBeUndefined();
+    expect(validateStoryFile(first).ok).toBe(true);
+    await publishEntries(bus.js, s.sc, s.entries.slice(10));
+    const second = await until(() => {
+      const f = readJson(file);
+      return f && f.timeline.length === s.entries.length ? f : undefined;
+    }, 60_000, "updated snapshot");
+    expect(second.closeReason).toBe("snapshot");
+    await publishEntries(bus.js, s.sc, [s.close]);
+    const final = await until(() => {
+      const f = readJson(file);
+      return f?.closeReason === "idle" ? f : undefined;
+    }, 60_000, "final file");
+    expect(final.timeline).toHaveLength(s.entries.length + 1);
+    // A straggler of the closed window does not turn the final file back into a snapshot.
+    await publishEntries(bus.js, s.sc, [entry(s.sc, "snap", "event", 40, 99_999, "late event", { reason: "Late", type: "Normal", message: "late", count: 1, source: "x" })]);
+    await new Promise((r) => setTimeout(r, 400)); // several snapshot intervals: nothing may change
+    expect(readJson(file)).toEqual(final);
+    await stopAll();
+  });
+
+  it("flush() writes every story seen so far, with snapshots off", async () => {
+    const dir = tmpDir();
+    const w = await startWriter(dir);
+    const s = story("flush");
+    await publishEntries(bus.js, s.sc, s.entries);
+    await until(async () => (await count([w], "faro_messages_in_total")) >= s.entries.length, 60_000, "entries consumed");
+    const file = storyFilePath(dir, "shop", s.sc.storyId, 0);
+    expect(fs.existsSync(file)).toBe(false);
+    expect(await w.flush()).toBe(1);
+    const f = readJson(file)!;
+    expect(f.closeReason).toBe("snapshot");
+    expect(f.timeline).toHaveLength(s.entries.length);
+    expect(await w.flush()).toBe(0); // nothing new since
+    await stopAll();
+  });
+
+  it("dead-letters a close whose story does not validate and writes no file", async () => {
+    const dir = tmpDir();
+    const w = await startWriter(dir);
+    const s = story("broken");
+    // A change entry without its diff: the file would not validate.
+    const bad = entry(s.sc, "broken", "change", 3, 7, "Deployment broken changed", { type: "MODIFIED", kind: "Deployment", name: "broken" });
+    await publishEntries(bus.js, s.sc, [...s.entries.slice(0, 3), bad, s.close]);
+    const dlq = await bus.js.consumers.get(FARO_DLQ.name, { filter_subjects: "faro.v1.dlq.writer.>" });
+    const m = await dlq.next({ expires: 15_000 });
+    expect(m).not.toBeNull();
+    const dl = decodeDeadLetter(m!.data);
+    expect(dl.reason).toMatch(/does not validate: \/timeline\/\d+\/data: must have required property 'diff'/);
+    expect(fs.existsSync(storyFilePath(dir, "shop", s.sc.storyId, 0))).toBe(false);
+    expect(await count([w], "faro_writer_validation_failures_total", { kind: "final" })).toBe(1);
+    await stopAll();
+  });
+
+  it("retention removes files older than the maximum age and stale temp files, and keeps the rest", async () => {
+    const dir = tmpDir();
+    fs.mkdirSync(path.join(dir, "shop"), { recursive: true });
+    const old = path.join(dir, "shop", "s-old-w0.json");
+    const fresh = path.join(dir, "shop", "s-new-w0.json");
+    const temp = path.join(dir, "shop", ".s-x-w0.json.123-abc.tmp");
+    const freshTemp = path.join(dir, "shop", ".s-y-w0.json.123-abc.tmp");
+    for (const f of [old, fresh, temp, freshTemp]) fs.writeFileSync(f, "{}");
+    const eightDaysAgo = (Date.now() - 8 * 86_400_000) / 1000;
+    fs.utimesSync(old, eightDaysAgo, eightDaysAgo);
+    fs.utimesSync(temp, eightDaysAgo, eightDaysAgo);
+    // The writer scans at start; retention() runs one more scan after it, so both files are gone by then.
+    const w = await startWriter(dir, ["--retention.maxAge", "7d"]);
+    const r = await w.retention();
+    expect(r.errors).toEqual([]);
+    expect(fs.existsSync(old)).toBe(false);
+    expect(fs.existsSync(temp)).toBe(false);
+    expect(fs.existsSync(fresh)).toBe(true);
+    expect(fs.existsSync(freshTemp)).toBe(true); // a write in progress elsewhere is left alone
+    expect(await count([w], "faro_writer_retention_deletions_total")).toBe(1);
+    expect(await count([w], "faro_writer_temp_files_removed_total")).toBe(1);
+    // A file that ages past the maximum later is removed by the next scan.
+    fs.utimesSync(fresh, eightDaysAgo, eightDaysAgo);
+    expect((await w.retention()).deleted).toEqual([fresh]);
+    await stopAll();
+  });
+});

@@ -1,0 +1,20 @@
+// Vitest configuration for the whole workspace: unit tests beside the code, integration and
+// end-to-end tests under test/. Integration tests start their own nats-server/redis-server.
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: [
+      "packages/*/src/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
+      "services/*/src/**/*.test.ts",
+      "services/*/test/**/*.test.ts",
+      "test/**/*.test.ts",
+    ],
+    pool: "forks",
+    maxWorkers: 2,
+    testTimeout: 180_000,
+    hookTimeout: 120_000,
+    reporters: ["default"],
+  },
+});
