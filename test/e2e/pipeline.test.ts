@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { readStoryFiles, SERVICE_NAMES, waitDrained, type ReadStory } from "@faro/cli";
+import { decodeDeadLetter, FARO_DLQ } from "@faro/contracts";
 import { startCluster, type Cluster } from "@faro/kube-sim";
 import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
 import { faro, until, type Child } from "./helpers.js";
@@ -156,6 +157,26 @@ function compare(stories: readonly ReadStory[], name: string): string[] {
   return problems.slice(0, 20);
 }
 
+/** The dead letters of the run, one line each (subject, service, reason). */
+async function deadLetters(jsm: Awaited<ReturnType<typeof jetstreamManager>>): Promise<string[]> {
+  let n = 0;
+  try {
+    n = (await jsm.streams.info(FARO_DLQ.name)).state.messages;
+  } catch (err) {
+    if (/not found/i.test((err as Error).message)) return [];
+    throw err;
+  }
+  const out: string[] = [];
+  const c = await jsm.jetstream().consumers.get(FARO_DLQ.name);
+  for (let i = 0; i < n; i++) {
+    const m = await c.next({ expires: 5000 });
+    if (!m) break;
+    const dl = decodeDeadLetter(m.data);
+    out.push(`dead letter on ${m.subject}: ${dl.reason} (from ${dl.originalSubject})`);
+  }
+  return out;
+}
+
 describe("pipeline end to end (five processes)", () => {
   it("story files match the simulator's ground truth for crashloop, oomkill, imagepull, rollout and churn", { timeout: 180_000 }, async () => {
     const runs = [...new Set(Object.values(WORKLOADS).map((w) => w.scenario))].map((s) => cluster.runScenario(s));
@@ -197,6 +218,12 @@ describe("pipeline end to end (five processes)", () => {
       30_000,
       250,
     ).catch(() => undefined);
+    // Nothing was dead-lettered: every message of the run was well-formed and processed.
+    problems.push(...(await deadLetters(jsm)));
+    if (problems.length) {
+      // What the services said about it (warnings and errors only: FARO_LOG_LEVEL=warn).
+      for (const c of children) problems.push(...c.output().split("\n").filter((l) => /"level":(40|50|60)/.test(l)).slice(0, 10));
+    }
     expect(problems).toEqual([]);
     const stories = readStoryFiles(path.join(dir, "stories"));
     // Sanity: the comparison saw real data.

@@ -483,7 +483,7 @@ export class InstanceStream {
     }
     if (outcome === "lost" || this.seq === 0) {
       this.ctx.metrics.linesLost.inc({ reason: outcome === "lost" ? "not_served" : "gone_before_read" });
-      this.log.info({ reason, seq: this.seq }, "instance log ends without a full read");
+      this.log.warn({ reason, seq: this.seq }, "instance log ends without a full read");
     }
     await this.publishBatch([], "follow", true);
     return await this.complete(outcome);

@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { connectBus, ensureDlqStream, ensureStream, type Bus } from "@faro/bus";
 import { loadConfig } from "@faro/config";
 import { decodeDeadLetter, FARO_DLQ, FARO_INCIDENT, FARO_STORY, validateStoryFile, type StoryFile } from "@faro/contracts";
@@ -68,6 +68,9 @@ beforeAll(async () => {
   await ensureStream(bus.jsm, FARO_INCIDENT);
   await ensureDlqStream(bus.jsm, { name: FARO_DLQ.name, subjects: FARO_DLQ.subjects });
 });
+
+// Writers share the durable consumer: one left running by a failed test would take the next test's messages.
+afterEach(stopAll);
 
 afterAll(async () => {
   await stopAll();
