@@ -155,6 +155,8 @@ describe("message codecs", () => {
     expect(decodeResourceChange(encodeResourceChange(change))).toEqual(change);
     expect(decodeKubeEvent(encodeKubeEvent(event))).toEqual(event);
     expect(decodeLogBatch(encodeLogBatch(batch))).toEqual(batch);
+    const marker = { ...batch, lines: [], endOfStream: true, unreadReason: "gone_before_read" as const };
+    expect(decodeLogBatch(encodeLogBatch(marker))).toEqual(marker);
     expect(decodeStoryEntry(encodeStoryEntry(entry))).toEqual(entry);
     expect(decodeIncidentContext(encodeIncidentContext(incident))).toEqual(incident);
     const d = decodeDeadLetter(encodeDeadLetter(dead));
@@ -208,6 +210,9 @@ describe("message codecs", () => {
     const type = protobuf.loadSync(PROTO_PATH).lookupType("faro.v1.LogBatch");
     const bad = type.encode(type.fromObject({ schemaVersion: 1, containerType: "sidecar", source: "follow" })).finish();
     expect(() => decodeLogBatch(bad)).toThrow(/containerType/);
+    expect(() => encodeLogBatch({ ...batch, unreadReason: "vanished" as never })).toThrow(/unreadReason/);
+    const badReason = type.encode(type.fromObject({ schemaVersion: 1, containerType: "regular", source: "follow", unreadReason: "vanished" })).finish();
+    expect(() => decodeLogBatch(badReason)).toThrow(/unreadReason/);
   });
 
   it("rejects wrongly typed fields on encode", () => {

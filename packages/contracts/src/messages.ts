@@ -128,7 +128,15 @@ export interface LogBatch {
   /** True on the last batch of an instance's stream (the container terminated, every line was published). */
   endOfStream: boolean;
   podLabels: Record<string, string>;
+  /**
+   * On an endOfStream marker: why lines of the instance could not be read ("" when every line was read).
+   * "gone_before_read": the pod was deleted before its log was read; "not_served": the API no longer serves it.
+   */
+  unreadReason?: UnreadReason;
 }
+
+export const UNREAD_REASONS = ["", "gone_before_read", "not_served"] as const;
+export type UnreadReason = (typeof UNREAD_REASONS)[number];
 
 export interface StoryEntry {
   schemaVersion: number;
@@ -243,6 +251,8 @@ const toObjectOptions: protobuf.IConversionOptions = {
 interface CodecSpec {
   /** Closed sets of string values, checked on encode and decode. */
   enums?: Record<string, readonly string[]>;
+  /** Like enums, for fields that may be absent on encode (proto3 default: ""). */
+  optionalEnums?: Record<string, readonly string[]>;
   /** Sub-message fields that are always present in the TS type (filled with defaults when absent). */
   required?: string[];
 }
@@ -279,6 +289,8 @@ function checkEnums(typeName: string, obj: Record<string, unknown>, enums: Recor
 function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: CodecSpec = {}): Codec<T> {
   const type = root.lookupType(`faro.v1.${typeName}`);
   const enums = spec.enums ?? {};
+  const optionalEnums = spec.optionalEnums ?? {};
+  const present = (obj: Record<string, unknown>) => Object.fromEntries(Object.entries(optionalEnums).filter(([f]) => obj[f] !== undefined));
   const required = (spec.required ?? []).map((f) => {
     const field = type.fields[f];
     if (!field?.resolvedType) throw new ContractError(`${typeName}.${f} is not a message field`);
@@ -289,6 +301,7 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: 
     encode(msg) {
       const obj = { ...msg, schemaVersion: msg.schemaVersion ?? SCHEMA_VERSION } as Record<string, unknown>;
       checkEnums(typeName, obj, enums);
+      checkEnums(typeName, obj, present(obj));
       const problem = type.verify(obj);
       if (problem) throw new InvalidMessageError(typeName, problem.split(":")[0] ?? "?", problem);
       return type.encode(type.fromObject(obj)).finish();
@@ -307,8 +320,11 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: 
         throw new SchemaVersionError(typeName, version, SUPPORTED_SCHEMA_VERSIONS);
       }
       for (const r of required) if (obj[r.name] === undefined) obj[r.name] = r.empty();
+      // An optional enumerated field left at the proto3 default reads as absent.
+      for (const f of Object.keys(optionalEnums)) if (obj[f] === "") delete obj[f];
       try {
         checkEnums(typeName, obj, enums);
+        checkEnums(typeName, obj, present(obj));
       } catch (err) {
         throw new DecodeError(typeName, (err as Error).message, { cause: err });
       }
@@ -321,6 +337,7 @@ const resourceChange = makeCodec<ResourceChange>("ResourceChange", { enums: { ty
 const kubeEvent = makeCodec<KubeEvent>("KubeEvent", { enums: { type: WATCH_TYPES }, required: ["involved"] });
 const logBatch = makeCodec<LogBatch>("LogBatch", {
   enums: { containerType: CONTAINER_TYPES, source: LOG_SOURCES },
+  optionalEnums: { unreadReason: UNREAD_REASONS },
 });
 const storyEntry = makeCodec<StoryEntry>("StoryEntry", { enums: { entryKind: ENTRY_KINDS }, required: ["workload"] });
 const incidentContext = makeCodec<IncidentContext>("IncidentContext", {

@@ -4,7 +4,7 @@ import type { Redis } from "ioredis";
 import { LeaseLostError, StateError } from "./errors.js";
 import { START, type Position } from "./lines.js";
 import type { WantedInstance } from "./instances.js";
-import type { LogSource } from "@faro/contracts";
+import type { LogSource, UnreadReason } from "@faro/contracts";
 
 /** A batch written down before it is published, so whoever resumes the stream re-publishes exactly it. */
 export interface PendingBatch {
@@ -12,6 +12,8 @@ export interface PendingBatch {
   count: number;
   source: LogSource;
   eos: boolean;
+  /** On an end marker of an instance whose lines could not be read: why (see LogBatch.unreadReason). */
+  unread?: UnreadReason;
 }
 
 export interface Checkpoint {

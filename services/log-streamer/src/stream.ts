@@ -1,7 +1,7 @@
 // One container instance's log stream, run while this replica holds its lease: reads the log from the
 // checkpoint, batches lines, and publishes each batch behind a pending intent so a resume re-publishes it exactly.
 import type { Publisher } from "@faro/bus";
-import { buildRawSubject, encodeLogBatch, logBatchId, type LogLine, type LogSource } from "@faro/contracts";
+import { buildRawSubject, encodeLogBatch, logBatchId, type LogLine, type LogSource, type UnreadReason } from "@faro/contracts";
 import { followLogs, type KubeAccess, type LogLine as KubeLogLine } from "@faro/kube";
 import type { Logger } from "pino";
 import type { LineBudget } from "./budget.js";
@@ -383,9 +383,9 @@ export class InstanceStream {
   }
 
   /** Intent, publish, and (unless another intent follows at once) commit of one batch. */
-  private async publishBatch(lines: LogLine[], source: LogSource, eos: boolean): Promise<void> {
+  private async publishBatch(lines: LogLine[], source: LogSource, eos: boolean, unread: UnreadReason = ""): Promise<void> {
     // An empty endOfStream marker always says "follow", so whoever ends the stream gives it the same id.
-    const pend: PendingBatch = { seqStart: this.seq, count: lines.length, source: lines.length === 0 ? "follow" : source, eos };
+    const pend: PendingBatch = { seqStart: this.seq, count: lines.length, source: lines.length === 0 ? "follow" : source, eos, ...(unread ? { unread } : {}) };
     // The intent carries the commit of the previous batch: one Redis round trip per batch.
     await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend });
     this.pend = pend;
@@ -445,6 +445,7 @@ export class InstanceStream {
       observedAtMs: Date.now(),
       endOfStream: pend.eos,
       podLabels: info.podLabels,
+      ...(pend.unread ? { unreadReason: pend.unread } : {}),
     });
     const subject = buildRawSubject(ctx.cluster, info.namespace, { category: "log", pod: info.pod, container: info.container });
     const ack = await ctx.publisher.publish(subject, data, {
@@ -481,11 +482,14 @@ export class InstanceStream {
       }
       this.unrecoverable(this.pend);
     }
+    // Nothing read of a pod that is gone, or a log the API no longer serves: the marker says so, and the story shows it.
+    let unread: UnreadReason = "";
     if (outcome === "lost" || this.seq === 0) {
-      this.ctx.metrics.linesLost.inc({ reason: outcome === "lost" ? "not_served" : "gone_before_read" });
+      unread = outcome === "lost" ? "not_served" : "gone_before_read";
+      this.ctx.metrics.linesLost.inc({ reason: unread });
       this.log.warn({ reason, seq: this.seq }, "instance log ends without a full read");
     }
-    await this.publishBatch([], "follow", true);
+    await this.publishBatch([], "follow", true, unread);
     return await this.complete(outcome);
   }
 
