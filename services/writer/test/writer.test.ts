@@ -133,8 +133,10 @@ describe("writer", () => {
     }
     expect(allFiles(dir).filter((f) => !f.endsWith(".json"))).toEqual([]);
     expect(allFiles(dir)).toHaveLength(stories.length);
-    // The close again (no msgId): whichever replica takes it rewrites the same bytes.
+    // The counter moves after the rename and the directory fsync: the last file can exist a moment before it counts.
+    await until(async () => (await count(pair, "faro_writer_files_written_total", { kind: "final" })) >= stories.length, 60_000, "files written metric");
     expect(await count(pair, "faro_writer_files_written_total", { kind: "final" })).toBe(stories.length);
+    // The close again (no msgId): whichever replica takes it rewrites the same bytes.
     await publishEntries(bus.js, stories[0]!.sc, [stories[0]!.close], false);
     await until(async () => (await count(pair, "faro_writer_files_written_total", { kind: "final" })) === stories.length + 1, 60_000, "the rewrite");
     expect(fs.readFileSync(files[0]!, "utf8")).toBe(before[0]);
@@ -144,7 +146,7 @@ describe("writer", () => {
 
   it("snapshots open windows when they have news, and the close overwrites the snapshot", async () => {
     const dir = tmpDir();
-    await startWriter(dir, ["--snapshot.interval", "100ms"]);
+    const w = await startWriter(dir, ["--snapshot.interval", "100ms"]);
     const s = story("snap");
     await publishIncident(bus.js, s.incident);
     await publishEntries(bus.js, s.sc, s.entries.slice(0, 10));
@@ -165,9 +167,12 @@ describe("writer", () => {
       return f?.closeReason === "idle" ? f : undefined;
     }, 60_000, "final file");
     expect(final.timeline).toHaveLength(s.entries.length + 1);
-    // A straggler of the closed window does not turn the final file back into a snapshot.
+    // A straggler of the closed window does not turn the final file back into a snapshot: once it is consumed,
+    // neither a snapshot round nor a forced flush rewrites the file.
+    const consumed = await count([w], "faro_messages_in_total");
     await publishEntries(bus.js, s.sc, [entry(s.sc, "snap", "event", 40, 99_999, "late event", { reason: "Late", type: "Normal", message: "late", count: 1, source: "x" })]);
-    await new Promise((r) => setTimeout(r, 400)); // several snapshot intervals: nothing may change
+    await until(async () => (await count([w], "faro_messages_in_total")) > consumed, 60_000, "the late entry consumed");
+    expect(await w.flush()).toBe(0);
     expect(readJson(file)).toEqual(final);
     await stopAll();
   });
