@@ -220,6 +220,27 @@ describe("processor routing", () => {
     expect(lb.lines).toEqual([]);
   });
 
+  it("an end marker's unreadReason reaches every tenant unchanged, as raw bytes or re-encoded", () => {
+    // Nothing to redact: the raw bytes travel on.
+    const marker = logInput("shop", "web-1", "app", [], { endOfStream: true, seqStart: 0, unreadReason: "gone_before_read" });
+    const plain = p.process(marker);
+    expect(plain.outputs.map((o) => o.tenant).sort()).toEqual(["team-a", "team-b"]);
+    for (const o of plain.outputs) expect(decodeLogBatch(o.data)).toMatchObject({ endOfStream: true, lines: [], unreadReason: "gone_before_read" });
+    // A label to redact: the marker is re-encoded from the decoded batch, and keeps its reason.
+    const labelled = logInput("shop", "web-1", "app", [], { endOfStream: true, unreadReason: "not_served", podLabels: { team: "a", note: "itk_ABCDEFGH" } });
+    const out = p.process(labelled);
+    expect(out.outputs).toHaveLength(2);
+    for (const o of out.outputs) {
+      expect(o.data).not.toBe(labelled.data);
+      const lb = decodeLogBatch(o.data);
+      expect(lb.podLabels["note"]).not.toContain("itk_ABCDEFGH");
+      expect(lb.unreadReason).toBe("not_served");
+    }
+    // A batch read in full carries no reason, re-encoded or not.
+    const partial = p.process(logInput("shop", "web-1", "app", ["GET /healthz 200", "order 19 placed"], { endOfStream: true }));
+    for (const o of partial.outputs) expect(decodeLogBatch(o.data).unreadReason).toBeUndefined();
+  });
+
   it("routes Events by reason and redacts their message", () => {
     const out = p.process(eventInput("shop", "Failed", `cannot reach postgres://app:${SECRET}@db:5432/shop`));
     expect(out.outputs.map((o) => o.tenant).sort()).toEqual(["platform", "team-b"]); // team-a: Events carry no pod labels

@@ -153,6 +153,15 @@ describe("filter service over NATS", () => {
     expect(all.at(-1)!.headers.get("Nats-Msg-Id")).toBe(`FARO_RAW:${ack.seq}:team-a`);
   });
 
+  it("forwards an instance's empty end marker with its unreadReason", async () => {
+    const marker = { ...logBatch("web-gone", "a", []), endOfStream: true, unreadReason: "gone_before_read" as const };
+    await js.publish(buildRawSubject("c1", "shop", { category: "log", pod: "web-gone", container: "app" }), encodeLogBatch(marker), { msgID: "lg:uid-web-gone:app:0:0" });
+    const subject = "faro.v1.clean.team-a.c1.shop.log.web-gone.app";
+    const clean = await until(async () => (await readStream(nc, "FARO_CLEAN")).find((m) => m.subject === subject), "the clean end marker");
+    expect(clean.headers.get("Nats-Msg-Id")).toBe("lg:uid-web-gone:app:0:0:team-a");
+    expect(decodeLogBatch(clean.data)).toMatchObject({ endOfStream: true, lines: [], unreadReason: "gone_before_read", pod: "web-gone" });
+  });
+
   it("dead-letters an undecodable message with its reason, payload withheld by default", async () => {
     const subject = buildRawSubject("c1", "shop", { category: "log", pod: "broken", container: "app" });
     const ack = await js.publish(subject, new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x01]), { msgID: "garbage-1" });

@@ -139,6 +139,10 @@ describe("compileTenants: log lines", () => {
     for (const [tenant, result] of batch) expect(result).toEqual(b.filterLogLines(tenant, stream, lines));
     expect(batch.get("search")).toEqual({ kept: [], dropped: { [NO_INCLUDE_MATCH]: 6 } });
     expect(a.filterLogBatch({ namespace: "kube-system", pod: "x", container: "y" }, lines).size).toBe(0);
+    // An empty batch (a stream's end marker) is an empty answer for every tenant, not no answer.
+    const empty = a.filterLogBatch(stream, []);
+    expect([...empty.keys()]).toEqual(["checkout", "search", "errors-only"]);
+    for (const [tenant, result] of empty) expect(result).toEqual(b.filterLogLines(tenant, stream, []));
     // Global rules are counted once per batch by filterLogBatch.
     expect(a.stats().rules.find((r) => r.rule === "no-probes")!.dropped).toBe(2);
   });

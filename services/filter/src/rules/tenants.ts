@@ -223,7 +223,12 @@ export function compileTenants(cfg: FilterRulesConfig): TenantMatcher {
         globalNsDrops.log += lines.length;
         return out;
       }
-      if (candidates.length === 0 || lines.length === 0) return out;
+      // An empty batch (a stream's end marker) keeps nothing for every tenant, as filterLogLines says.
+      if (lines.length === 0) {
+        for (const t of candidates) out.set(t.name, { kept: [], dropped: {} });
+        return out;
+      }
+      if (candidates.length === 0) return out;
       const facts = logFacts(s);
       const g = evalGlobal(globalExclude, facts, lines, globalSet);
       for (const t of candidates) out.set(t.name, filterForTenant(t, facts, lines, g));
