@@ -20,6 +20,7 @@ import {
   type PodInstance,
   type ResourceChange,
   type StoryEntry,
+  type UnreadReason,
 } from "@faro/contracts";
 import type { Logger } from "pino";
 import { detectEvent, detectPod, detectStuck, detectWorkload, eventTimestamp, type Detection } from "./detect.js";
@@ -67,6 +68,12 @@ interface Story {
   root: StoryRoot;
   resolution: Resolution;
 }
+
+/** Why an instance's log was not read, for an entry's summary. */
+const UNREAD_TEXT: Record<Exclude<UnreadReason, "">, string> = {
+  gone_before_read: "the pod was deleted before its log was read",
+  not_served: "the API no longer serves it",
+};
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
 
@@ -296,21 +303,40 @@ export class Processor {
     const tsMs = lastMs ?? lb.observedAtMs;
     const inputId = logBatchId(lb.podUid, lb.container, lb.restartCount, lb.seqStart, lb.source);
     const key = instanceKey(lb.podUid, lb.container, lb.restartCount);
+    const unread = lb.endOfStream ? lb.unreadReason : undefined;
     const req = this.baseApply(inputId, story.root, lastMs, lb.observedAtMs);
     req.log = { key, lines: lb.lines.map(storeLine), limit: this.s.logTailLines, ttlMs: this.s.stateTtlMs, endOfStream: lb.endOfStream };
+    // A marker has no line to date it: it happened "now" in the cluster's time, not at the streamer's wall clock.
+    if (unread && lastMs === undefined) req.floorToClock = true;
     const applied = await this.state.apply(req);
     if (applied.dup) this.metrics?.redeliveries.inc();
     this.wake(key);
-    if (lb.lines.length === 0) return;
+    if (lb.lines.length === 0 && !unread) return;
     const pod: PodInstance = { name: lb.pod, uid: lb.podUid, node: lb.node, replacesPodUid: "" };
-    const entry: PendingEntry = {
-      kind: "log",
-      timestamp: first?.timestamp || isoTime(tsMs),
-      summary: `${lb.lines.length} log line${lb.lines.length > 1 ? "s" : ""} from ${lb.pod}/${lb.container}`,
-      payload: { container: lb.container, containerType: lb.containerType, restartCount: lb.restartCount, source: lb.source, seqStart: lb.seqStart, lines: lb.lines },
-      pod,
-    };
-    await this.publishEntries(story, applied, inputId, lb.seqStart, [entry]);
+    const payload = { container: lb.container, containerType: lb.containerType, restartCount: lb.restartCount, source: lb.source, seqStart: lb.seqStart };
+    const entries: PendingEntry[] = [];
+    if (lb.lines.length > 0) {
+      entries.push({
+        kind: "log",
+        timestamp: first?.timestamp || isoTime(tsMs),
+        summary: `${lb.lines.length} log line${lb.lines.length > 1 ? "s" : ""} from ${lb.pod}/${lb.container}`,
+        payload: { ...payload, lines: lb.lines },
+        pod,
+      });
+    }
+    if (unread) {
+      // The instance's lines that were never read are gone for good: the story says so, as a log entry
+      // without lines. Named by the instance, so a redelivered or re-sent marker is one message.
+      entries.push({
+        id: `unread:${lb.podUid}:${lb.container}:${lb.restartCount}`,
+        kind: "log",
+        timestamp: last?.timestamp || isoTime(applied.tsMs),
+        summary: `log of ${lb.pod}/${lb.container} (restart ${lb.restartCount}) not read: ${UNREAD_TEXT[unread]}`,
+        payload: { ...payload, lines: [], unread: { reason: unread } },
+        pod,
+      });
+    }
+    await this.publishEntries(story, applied, inputId, lb.seqStart, entries);
   }
 
   private entry(root: StoryRoot, window: number, seq: number, e: PendingEntry): Encodable<StoryEntry> {
