@@ -106,6 +106,33 @@ describe("validateStoryFile", () => {
     expect(text).toMatch(/\/incidents\/0\/detectedAt: must match pattern/);
   });
 
+  it("lists unread instance logs: a log entry without lines saying why, and unreadLogs at the top", () => {
+    const ok = sample();
+    ok.timeline.push({
+      seq: 6,
+      timestamp: ts,
+      kind: "log",
+      summary: "log of web-7d9f-zzzzz/app (restart 0) not read: the pod was deleted before its log was read",
+      pod: "web-7d9f-zzzzz",
+      container: "app",
+      data: { container: "app", restartCount: 0, lines: [], unread: { reason: "gone_before_read" } },
+    });
+    ok.unreadLogs = [{ pod: "web-7d9f-zzzzz", podUid: "pod-z", container: "app", restartCount: 0, reason: "gone_before_read" }];
+    expect(validateStoryFile(ok)).toEqual({ ok: true, errors: [] });
+    // Files without the field (every window where all logs were read) stay valid.
+    delete ok.unreadLogs;
+    expect(validateStoryFile(ok).ok).toBe(true);
+
+    const bad = sample() as unknown as Record<string, unknown>;
+    bad["unreadLogs"] = [{ pod: "p", podUid: "u", container: "", restartCount: -1 }];
+    (bad["timeline"] as { data: Record<string, unknown> }[])[3]!.data["unread"] = { why: "gone" };
+    const text = validateStoryFile(bad).errors.join("\n");
+    expect(text).toMatch(/\/unreadLogs\/0: must have required property 'reason'/);
+    expect(text).toMatch(/\/unreadLogs\/0\/container: must NOT have fewer than 1 characters/);
+    expect(text).toMatch(/\/unreadLogs\/0\/restartCount: must be >= 0/);
+    expect(text).toMatch(/\/timeline\/3\/data\/unread: must have required property 'reason'/);
+  });
+
   it("rejects what is not an object", () => {
     expect(validateStoryFile(null).ok).toBe(false);
     expect(validateStoryFile("story").ok).toBe(false);

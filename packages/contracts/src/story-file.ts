@@ -64,7 +64,7 @@ export interface StoryTimelineEntry {
   summary: string;
   pod?: string;
   container?: string;
-  /** Shape per kind: change {diff}, event StoryEventData, log {container, restartCount, lines}, incident {incidentId, reason, severity}; more fields may appear. */
+  /** Shape per kind: change {diff}, event StoryEventData, log {container, restartCount, lines, unread?: {reason}}, incident {incidentId, reason, severity}; more fields may appear. */
   data: Record<string, unknown>;
 }
 
@@ -92,6 +92,19 @@ export interface StoryIncident {
   [extra: string]: unknown;
 }
 
+/**
+ * A container instance whose log lines could not be read and are gone for good: the correlator's log
+ * entry without lines whose `data.unread.reason` says why.
+ */
+export interface StoryUnreadLog {
+  pod: string;
+  podUid: string;
+  container: string;
+  restartCount: number;
+  /** LogBatch.unreadReason: "gone_before_read" (pod deleted first) or "not_served" (the API no longer serves it); more may appear. */
+  reason: string;
+}
+
 export interface StoryFile {
   schemaVersion: 1;
   storyId: string;
@@ -109,6 +122,8 @@ export interface StoryFile {
   pods: StoryPod[];
   timeline: StoryTimelineEntry[];
   incidents: StoryIncident[];
+  /** Instances whose log could not be read, by pod, container, restart; absent when there are none. */
+  unreadLogs?: StoryUnreadLog[];
   elided: { logLines?: Record<string, number>; [extra: string]: unknown };
   stats: Record<string, unknown>;
 }

@@ -15,6 +15,8 @@ import type {
   StoryWorkloadRef,
 } from "@faro/contracts";
 
+type StoryUnreadLog = NonNullable<StoryFile["unreadLogs"]>[number];
+
 /** One story entry as read back from the stream. */
 export interface ReadEntry {
   /** Stream sequence in FARO_STORY. */
@@ -392,6 +394,27 @@ function incidentsOf(parsed: readonly Parsed[], contexts: readonly IncidentConte
   return out;
 }
 
+/**
+ * Instances whose log could not be read: the correlator's log entries without lines that carry
+ * `data.unread.reason`. One per instance (the first in story order), sorted by pod, container, restart.
+ */
+function unreadLogsOf(parsed: readonly Parsed[]): StoryUnreadLog[] {
+  const byInstance = new Map<string, StoryUnreadLog>();
+  for (const { e, data } of parsed) {
+    if (e.entryKind !== "log" || !isObj(data["unread"])) continue;
+    const reason = str(data["unread"]["reason"]);
+    const container = str(data["container"]);
+    const restartCount = int(data["restartCount"]);
+    const pod = str(e.pod?.name);
+    if (!reason || !container || restartCount === undefined || restartCount < 0 || !pod) continue;
+    const podUid = e.pod?.uid ?? "";
+    const key = `${podUid || pod}\u0000${container}\u0000${restartCount}`;
+    if (!byInstance.has(key)) byInstance.set(key, { pod, podUid, container, restartCount, reason });
+  }
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  return [...byInstance.values()].sort((a, b) => cmp(a.pod, b.pod) || cmp(a.podUid, b.podUid) || cmp(a.container, b.container) || a.restartCount - b.restartCount);
+}
+
 /** Builds the timeline with at most `bound` log lines per pod container (head and tail halves kept). */
 function timelineOf(parsed: readonly Parsed[], bound: number): { timeline: StoryTimelineEntry[]; elided: Record<string, number>; kept: number; total: number } {
   const totals = new Map<string, number>();
@@ -466,6 +489,7 @@ export function buildStoryFile(entries: readonly ReadEntry[], contexts: readonly
   }
   const pods = finishPods(podAcc);
   const incidents = incidentsOf(parsed, contexts);
+  const unreadLogs = unreadLogsOf(parsed);
   const ownerChain = ownerChainOf(parsed, workload, pods, incidents);
   const prevWindow = open ? int(open.data["previousWindow"]) : undefined;
   const why = close ? String(close.data["why"] ?? "") : "snapshot";
@@ -490,6 +514,7 @@ export function buildStoryFile(entries: readonly ReadEntry[], contexts: readonly
       pods,
       timeline: t.timeline,
       incidents,
+      ...(unreadLogs.length ? { unreadLogs } : {}),
       elided: Object.keys(t.elided).length ? { logLines: t.elided } : {},
       stats: {
         entries: unique.length,

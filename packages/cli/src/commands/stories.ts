@@ -110,6 +110,9 @@ function pretty(s: StoryFile, file: string): string[] {
   }
   const elided = Object.entries(s.elided.logLines ?? {});
   if (elided.length) out.push(`elided log lines: ${elided.map(([c, n]) => `${c} ${n}`).join(", ")}`);
+  // Lines that never reached Faro (pod deleted before its log was read, log no longer served): gone for good.
+  const unread = s.unreadLogs ?? [];
+  if (unread.length) out.push(`unread logs (lines lost): ${unread.map((u) => `${u.pod}/${u.container}#${u.restartCount} ${u.reason}`).join(", ")}`);
   out.push(`timeline (${s.timeline.length} entries):`);
   for (const t of s.timeline) out.push(...timelineLine(t));
   return out;
