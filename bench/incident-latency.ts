@@ -1,9 +1,13 @@
 // Incident latency of the correlator: time from a pod's CrashLoopBackOff status change entering the clean stream
 // to its IncidentContext on the bus, at 20 failures/s with and without 10,000 log lines/s of background load,
-// plus the correlator's resident memory. The correlator runs as its own process (services/correlator/src/main.ts)
-// against a nats-server and redis-server started here. Upstream stages (watcher, filter) are not included.
-import { spawn } from "node:child_process";
+// plus the correlator's resident memory. The correlator runs as its own process as in production — the esbuild
+// bundle (`node packages/cli/dist/faro.mjs run correlator`, rebuilt when older than the sources) with the
+// deployment's default NODE_OPTIONS for the correlator (deploy/helm/faro/values.yaml) — against a nats-server
+// and redis-server started here. Upstream stages (watcher, filter) are not included.
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { connectBus, Publisher } from "@faro/bus";
 import {
   buildCleanSubject,
@@ -15,16 +19,25 @@ import {
   type LogBatch,
   type ResourceChange,
 } from "@faro/contracts";
-import { startNats, startRedis } from "@faro/test-harness";
+import { freePort, startNats, startRedis } from "@faro/test-harness";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const FAILURES_PER_S = Number(process.env.BENCH_FAILURES ?? 20);
 const LINES_PER_S = Number(process.env.BENCH_LINES ?? 10_000);
 const LINES_PER_BATCH = 100;
-// BENCH_KUBE=1 loads the Kubernetes client in the correlator (api.enabled) to show its memory cost.
-const KUBE = process.env.BENCH_KUBE === "1";
+// api.enabled as deployed (the default; its kubeconfig does not exist here, so @faro/kube is loaded but makes no
+// requests); BENCH_KUBE=0 turns it off so the Kubernetes access code is never loaded.
+const KUBE = process.env.BENCH_KUBE !== "0";
 // BENCH_STRICT=0 turns off the correlator's stream lookups for object order across replicas (consumer.strictOrder).
 const STRICT = process.env.BENCH_STRICT !== "0";
+// BENCH_RUNTIME=tsx runs services/correlator/src/main.ts under the tsx loader instead of the bundle (for comparison).
+const RUNTIME = process.env.BENCH_RUNTIME === "tsx" ? "tsx" : "bundle";
+// BENCH_NODE_FLAGS replaces the deployment default NODE_OPTIONS ("" = V8 defaults).
+const NODE_FLAGS = process.env.BENCH_NODE_FLAGS;
+// BENCH_BUILD=1 rebuilds the bundle even when it is newer than every source file.
+const FORCE_BUILD = process.env.BENCH_BUILD === "1";
+const root = path.resolve(import.meta.dirname, "..");
+const BUNDLE = path.join(root, "packages", "cli", "dist", "faro.mjs");
 const TENANT = "bench";
 const CLUSTER = "bench";
 const NS = "load";
@@ -71,10 +84,52 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** The correlator's NODE_OPTIONS in the Helm chart (services.correlator.nodeOptions, else the chart-wide default). */
+function deploymentNodeOptions(): string {
+  const values = parseYaml(fs.readFileSync(path.join(root, "deploy", "helm", "faro", "values.yaml"), "utf8")) as { nodeOptions?: string; services?: { correlator?: { nodeOptions?: string } } };
+  return values.services?.correlator?.nodeOptions ?? values.nodeOptions ?? "";
+}
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === "node_modules" || e.name === "dist" || e.name === "test") continue;
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".test.ts")) newest = Math.max(newest, fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the bundle (`npm run build`) unless it is newer than every workspace source file. */
+function ensureBundle(): void {
+  const sources = Math.max(newestSource(path.join(root, "packages")), newestSource(path.join(root, "services")));
+  if (!FORCE_BUILD && fs.existsSync(BUNDLE) && fs.statSync(BUNDLE).mtimeMs > sources) return;
+  execFileSync(process.execPath, ["--import", "tsx", "scripts/build.ts"], { cwd: root, stdio: "inherit" });
+}
+
+/** Heap figures from the correlator's /metrics (prom-client default metrics), in MiB. */
+async function heapMiB(url: string): Promise<string> {
+  try {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const v = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? NaN) / 2 ** 20;
+    return `heap used/total ${v("nodejs_heap_size_used_bytes").toFixed(0)}/${v("nodejs_heap_size_total_bytes").toFixed(0)} MiB, external ${v("nodejs_external_memory_bytes").toFixed(0)} MiB`;
+  } catch (err) {
+    return `heap figures unavailable (${(err as Error).message})`;
+  }
+}
+
 async function main(): Promise<void> {
+  if (RUNTIME === "bundle") ensureBundle();
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
-  const child = spawn(process.execPath, ["--import", "tsx", "services/correlator/src/main.ts"], {
-    env: { ...process.env, FARO_NATS_URL: nats.url, FARO_REDIS_URL: redis.url, FARO_HTTP_PORT: "0", FARO_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "error", FARO_CLUSTER: CLUSTER, KUBECONFIG: "/nonexistent", FARO_API_ENABLED: KUBE ? "true" : "false", FARO_CONSUMER_STRICT_ORDER: STRICT ? "true" : "false" },
+  const nodeOptions = NODE_FLAGS ?? deploymentNodeOptions();
+  const args = RUNTIME === "bundle" ? [BUNDLE, "run", "correlator"] : ["--import", "tsx", "services/correlator/src/main.ts"];
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  console.log(`correlator: node ${args.map((a) => path.relative(root, a) || a).join(" ")} (NODE_OPTIONS="${nodeOptions}")`);
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, NODE_OPTIONS: nodeOptions, FARO_NATS_URL: nats.url, FARO_REDIS_URL: redis.url, FARO_HTTP_HOST: "127.0.0.1", FARO_HTTP_PORT: String(port), FARO_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "error", FARO_CLUSTER: CLUSTER, KUBECONFIG: "/nonexistent", FARO_KUBE_KUBECONFIG: "/nonexistent", FARO_API_ENABLED: KUBE ? "true" : "false", FARO_CONSUMER_STRICT_ORDER: STRICT ? "true" : "false" },
     stdio: ["ignore", "inherit", "inherit"],
   });
   const bus = await connectBus({ servers: nats.url, name: "bench-incidents" });
@@ -91,7 +146,7 @@ async function main(): Promise<void> {
       }
     }
     await sleep(1000);
-    console.log(`correlator idle RSS after start: ${rssMiB(child.pid!).toFixed(0)} MiB (api.enabled=${KUBE}, consumer.strictOrder=${STRICT})`);
+    console.log(`correlator idle RSS after start: ${rssMiB(child.pid!).toFixed(0)} MiB, ${await heapMiB(url)} (api.enabled=${KUBE}, consumer.strictOrder=${STRICT})`);
     const sent = new Map<string, number>();
     const latencies: number[] = [];
     const sub = bus.nc.subscribe("faro.v1.incident.>", {
@@ -152,7 +207,7 @@ async function main(): Promise<void> {
       const secs = (performance.now() - started) / 1000;
       console.log(
         `${label.padEnd(28)} incidents ${latencies.length}/${total}  p50 ${pct(latencies, 50).toFixed(0)} ms  p95 ${pct(latencies, 95).toFixed(0)} ms  p99 ${pct(latencies, 99).toFixed(0)} ms  max ${Math.max(...latencies).toFixed(0)} ms` +
-          (withLoad ? `  background ${Math.round(loadLines / secs)} lines/s` : "") + `  peak RSS ${peakRss.toFixed(0)} MiB`,
+          (withLoad ? `  background ${Math.round(loadLines / secs)} lines/s` : "") + `  peak RSS ${peakRss.toFixed(0)} MiB  (at end: ${await heapMiB(url)})`,
       );
     };
     console.log(`correlator incident latency: ${FAILURES_PER_S} failures/s for ${SECONDS}s per phase, settle ends on the final log batch (sent 20 ms after the status change)`);
