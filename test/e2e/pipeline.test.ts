@@ -1,6 +1,7 @@
 // The whole pipeline with the five services as separate processes (`faro run <service>`) against the
 // simulated cluster running the built-in failure scenarios; the story files are compared with the
 // simulator's ground truth: every Event, every log line, every pod instance, no duplicates, the incidents.
+// The only lines allowed missing are those of short-lived instances the story files list as unread.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -97,6 +98,11 @@ function storyOf(stories: readonly ReadStory[], name: string) {
   };
 }
 
+/** At most this many lines written (a pod living ~1 s of real time at SPEED) may be lost with its pod. */
+const MAX_UNREAD_LINES = 20;
+/** What compare() accepted without calling it a problem (printed once, for the CI log). */
+const notes: string[] = [];
+
 const ownedBy = (name: string, objectName: string | undefined) => objectName === name || (objectName ?? "").startsWith(`${name}-`);
 
 /** Differences between the ground truth and the files for one deployment; empty when they agree. */
@@ -125,8 +131,13 @@ function compare(stories: readonly ReadStory[], name: string): string[] {
   const storyEvents = new Set(s.timeline.filter((t) => t.kind === "event").map((t) => `${String(t.data.name)}#${String(t.data.count)}`));
   for (const k of truthEvents) if (!storyEvents.has(k)) problems.push(`${name}: event ${k} missing`);
 
-  // Log lines: exactly the lines every container instance wrote, none twice.
-  const key = (pod: string, container: string, restart: number, ts: string, line: string) => `${pod}/${container}#${restart} ${ts} ${line}`;
+  // Log lines: exactly the lines every container instance wrote, none twice. One exception: an instance
+  // whose pod was deleted before its log was read loses its lines for good (as in Kubernetes). That is
+  // excused only for a short-lived instance (at most MAX_UNREAD_LINES lines written) that the story files
+  // list in unreadLogs; any other gap fails.
+  const instance = (pod: string, container: string, restart: number) => `${pod}/${container}#${restart}`;
+  const key = (pod: string, container: string, restart: number, ts: string, line: string) => `${instance(pod, container, restart)} ${ts} ${line}`;
+  const instanceOfKey = (k: string) => k.slice(0, k.indexOf(" "));
   const truthLines = cluster.truth
     .lines({ namespace: "default" })
     .filter((l) => ownedBy(name, l.pod))
@@ -142,12 +153,37 @@ function compare(stories: readonly ReadStory[], name: string): string[] {
     if (seen.has(l)) problems.push(`${name}: duplicate log line ${l}`);
     seen.add(l);
   }
+  const countBy = (keys: readonly string[]) => {
+    const m = new Map<string, number>();
+    for (const k of keys) m.set(instanceOfKey(k), (m.get(instanceOfKey(k)) ?? 0) + 1);
+    return m;
+  };
+  const wrote = countBy(truthLines);
+  const unread = new Map<string, string>();
+  for (const f of s.files) for (const u of f.story.unreadLogs ?? []) unread.set(instance(u.pod, u.container, u.restartCount), u.reason);
   const truthSet = new Set(truthLines);
   const missing = truthLines.filter((l) => !seen.has(l));
-  if (missing.length) {
-    const byInstance = new Map<string, number>();
-    for (const l of missing) byInstance.set(l.split(" ")[0]!, (byInstance.get(l.split(" ")[0]!) ?? 0) + 1);
-    problems.push(`${name}: ${missing.length} of ${truthLines.length} log lines missing (${[...byInstance].map(([k, n]) => `${k}: ${n}`).join(", ")}), e.g. ${missing[0]}`);
+  const unexcused = missing.filter((l) => {
+    const inst = instanceOfKey(l);
+    return !unread.has(inst) || (wrote.get(inst) ?? 0) > MAX_UNREAD_LINES;
+  });
+  if (unexcused.length) {
+    const byInstance = countBy(unexcused);
+    const why = (inst: string) => (unread.has(inst) ? ` [unread ${unread.get(inst)}, wrote ${wrote.get(inst)} > ${MAX_UNREAD_LINES}]` : "");
+    problems.push(`${name}: ${unexcused.length} of ${truthLines.length} log lines missing (${[...byInstance].map(([k, n]) => `${k}: ${n}${why(k)}`).join(", ")}), e.g. ${unexcused[0]}`);
+  }
+  const unexcusedSet = new Set(unexcused);
+  const excused = countBy(missing.filter((l) => !unexcusedSet.has(l)));
+  if (excused.size) notes.push(`${name}: lines of ${excused.size} unread short-lived instance(s) missing, as the story says (${[...excused].map(([k, n]) => `${k}: ${n}`).join(", ")})`);
+  // An instance marked unread whose lines are in the story contradicts it, for "gone_before_read": the
+  // log-streamer says so only when it committed no line of the instance (seq 0). An instance that wrote
+  // nothing cannot contradict it (the streamer cannot tell "wrote nothing" from "could not read").
+  // "not_served" may come with lines, even all of them: the streamer read what the API served but could
+  // not confirm the log's end (restarted twice since, or never seen running), so it cannot know whether
+  // lines were left.
+  const present = countBy(storyLines.filter((l) => truthSet.has(l)));
+  for (const [inst, reason] of unread) {
+    if (reason === "gone_before_read" && (present.get(inst) ?? 0) > 0) problems.push(`${name}: ${inst} is marked unread (${reason}) but ${present.get(inst)} of its ${wrote.get(inst) ?? 0} lines are in the story`);
   }
   const extra = storyLines.filter((l) => !truthSet.has(l));
   if (extra.length) problems.push(`${name}: ${extra.length} log lines the cluster never wrote, e.g. ${extra[0]}`);
@@ -212,6 +248,7 @@ describe("pipeline end to end (five processes)", () => {
       "story files matching the ground truth",
       () => {
         const stories = readStoryFiles(path.join(dir, "stories"));
+        notes.length = 0;
         problems = Object.keys(WORKLOADS).flatMap((w) => compare(stories, w));
         return problems.length === 0;
       },
@@ -224,6 +261,7 @@ describe("pipeline end to end (five processes)", () => {
       // What the services said about it (warnings and errors only: FARO_LOG_LEVEL=warn).
       for (const c of children) problems.push(...c.output().split("\n").filter((l) => /"level":(40|50|60)/.test(l)).slice(0, 10));
     }
+    if (notes.length) console.log(notes.join("\n"));
     expect(problems).toEqual([]);
     const stories = readStoryFiles(path.join(dir, "stories"));
     // Sanity: the comparison saw real data.
