@@ -35,6 +35,16 @@ export class KubeApiError extends Error {
   }
 }
 
+/** The connection to the API server broke before a response was complete, or what came back was not HTTP/1.1. */
+export class KubeConnectionError extends Error {
+  override readonly name = "KubeConnectionError";
+  readonly path: string | undefined;
+  constructor(message: string, opts: { path?: string; cause?: unknown } = {}) {
+    super(message, { cause: opts.cause });
+    this.path = opts.path;
+  }
+}
+
 /** A resource spec (`pods`, `deployments.apps`, `deploy`) matches nothing in API discovery. */
 export class UnknownResourceError extends Error {
   override readonly name = "UnknownResourceError";

@@ -25,6 +25,7 @@ export {
 export {
   KubeApiError,
   KubeConfigError,
+  KubeConnectionError,
   ResourceNotWatchableError,
   SelectorError,
   UnknownResourceError,

@@ -1,7 +1,7 @@
 // Pod log access for the log-streamer: follow a container's log line by line (with backpressure) and
 // fetch the previous (terminated) instance's log, with errors carrying the API's Status message.
 import type { KubeAccess } from "./config.js";
-import { errorFromResponse, openRequest } from "./http.js";
+import { streamGet, type BodySink } from "./http1.js";
 import { LineSplitter, decodeLogLine, type LogLine } from "./lines.js";
 
 export interface LogOptions {
@@ -33,17 +33,18 @@ function logPath(o: LogOptions): string {
 
 /**
  * Streams a container log to onLine, awaiting onLine when it returns a promise (so a slow publisher
- * slows the read). Resolves when the stream ends or the signal aborts; rejects with KubeApiError
- * (message = the Status message, e.g. `... is waiting to start: ContainerCreating`) or a network error.
+ * slows the read). Resolves when the stream ends or the signal aborts (no line is delivered after the
+ * abort); rejects with KubeApiError (message = the Status message, e.g. `... is waiting to start:
+ * ContainerCreating`), KubeConnectionError when the connection breaks mid-stream, or a network error.
+ * Lines received before a failure are delivered first.
  */
-export async function followLogs(
+export function followLogs(
   kc: KubeAccess,
   opts: LogOptions,
   onLine: (line: LogLine) => void | Promise<void>,
   signal?: AbortSignal,
 ): Promise<LogStreamResult> {
   const timestamps = opts.timestamps ?? true;
-  const path = logPath(opts);
   const query = {
     container: opts.container,
     follow: opts.follow ?? true,
@@ -54,47 +55,79 @@ export async function followLogs(
     tailLines: opts.tailLines,
     limitBytes: opts.limitBytes,
   };
-  if (signal?.aborted) return { lines: 0, bytes: 0, end: "aborted" };
-  let res;
-  try {
-    res = await openRequest(kc, { path, query, signal, accept: "*/*" });
-  } catch (err) {
-    if (signal?.aborted) return { lines: 0, bytes: 0, end: "aborted" };
-    throw err;
-  }
-  if ((res.statusCode ?? 0) !== 200) throw await errorFromResponse(res, path);
+  if (signal?.aborted) return Promise.resolve({ lines: 0, bytes: 0, end: "aborted" });
+  const sink = new LineSink(new LineSplitter(opts.maxLineBytes), timestamps, onLine);
+  // Promise chaining rather than an async frame, which would hold the request's options while the stream is open.
+  return streamGet(kc, { path: logPath(opts), query, signal, accept: "*/*" }, sink).then(
+    (end) => sink.result(signal?.aborted ? "aborted" : end),
+    (err: unknown) => {
+      if (!signal?.aborted) throw err;
+      return sink.result("aborted");
+    },
+  );
+}
 
-  const splitter = new LineSplitter(opts.maxLineBytes);
-  let lines = 0;
-  let bytes = 0;
-  const pending: LogLine[] = [];
-  const collect = (buf: Buffer, truncated: boolean) => {
-    pending.push(decodeLogLine(buf, truncated, timestamps));
-  };
-  const drain = async () => {
-    for (let i = 0; i < pending.length; i++) {
-      const r = onLine(pending[i]!);
-      lines++;
-      if (r && typeof (r as Promise<void>).then === "function") await r;
-    }
-    pending.length = 0;
-  };
-  try {
-    for await (const chunk of res) {
-      bytes += (chunk as Buffer).length;
-      splitter.push(chunk as Buffer, collect);
-      await drain();
-    }
-    splitter.end(collect);
-    await drain();
-  } catch (err) {
-    if (signal?.aborted) {
-      await drain();
-      return { lines, bytes, end: "aborted" };
-    }
-    throw err;
+/**
+ * Splits body bytes into lines and hands them to onLine one at a time; while onLine's promise is pending
+ * the lines of the current chunk wait here and write() returns that promise, which pauses the socket.
+ */
+class LineSink implements BodySink {
+  lines = 0;
+  bytes = 0;
+  private pending: Array<LogLine | undefined> = [];
+  private next = 0;
+  private busy: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly splitter: LineSplitter,
+    private readonly timestamps: boolean,
+    private readonly onLine: (line: LogLine) => void | Promise<void>,
+  ) {}
+
+  write(chunk: Buffer): void | Promise<void> {
+    this.bytes += chunk.length;
+    this.splitter.push(chunk, this.collect);
+    return this.drain();
   }
-  return { lines, bytes, end: signal?.aborted ? "aborted" : "eof" };
+
+  end(): void | Promise<void> {
+    this.splitter.end(this.collect);
+    return this.drain();
+  }
+
+  result(end: LogStreamResult["end"]): LogStreamResult {
+    return { lines: this.lines, bytes: this.bytes, end };
+  }
+
+  abort(): void {
+    this.stopped = true;
+    this.pending.length = 0;
+    this.next = 0;
+  }
+
+  private readonly collect = (buf: Buffer, truncated: boolean): void => {
+    this.pending.push(decodeLogLine(buf, truncated, this.timestamps));
+  };
+
+  private drain(): void | Promise<void> {
+    if (this.busy) return this.busy;
+    while (this.next < this.pending.length && !this.stopped) {
+      const line = this.pending[this.next]!;
+      this.pending[this.next++] = undefined;
+      const r = this.onLine(line);
+      this.lines++;
+      if (r && typeof (r as Promise<void>).then === "function") {
+        this.busy = (r as Promise<void>).then(() => {
+          this.busy = undefined;
+          return this.drain();
+        });
+        return this.busy;
+      }
+    }
+    this.pending.length = 0;
+    this.next = 0;
+  }
 }
 
 /** The log of the last terminated instance of a container (previous=true), as parsed lines. */
