@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeLogBatch, encodeLogBatch } from "@faro/contracts";
 import { LineSplitter, decodeLogLine } from "@faro/kube";
-import { ResumeFilter, START, advance, limitLine, normalizeTimestamp, truncationMarker } from "./lines.js";
+import { ResumeFilter, START, advance, advanceBy, limitLine, normalizeTimestamp, tailOf, truncationMarker } from "./lines.js";
 
 const T = (ns: number) => `2026-01-01T00:00:00.${String(ns).padStart(9, "0")}Z`;
 
@@ -63,6 +63,19 @@ describe("ResumeFilter", () => {
     const f = new ResumeFilter({ ts: T(5), atTs: 1 });
     expect(f.accept(T(5)).fresh).toBe(false);
     expect(f.accept(undefined)).toEqual({ ts: T(5), fresh: true });
+  });
+});
+
+describe("advanceBy", () => {
+  it("gives the position advance() gives line by line, from any position", () => {
+    const runs = [[], [1], [2, 2], [1, 2, 2], [2, 2, 2], [2, 3], [3, 3, 2, 2], [1, 1, 1]].map((r) => r.map((i) => ({ timestamp: T(i) })));
+    for (const from of [START, { ts: T(1), atTs: 3 }, { ts: T(2), atTs: 1 }]) {
+      for (const run of runs) {
+        let pos = from;
+        for (const l of run) pos = advance(pos, l.timestamp);
+        expect(advanceBy(from, tailOf(run))).toEqual(pos);
+      }
+    }
   });
 });
 

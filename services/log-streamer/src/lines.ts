@@ -63,6 +63,28 @@ export function advance(pos: Position, ts: string): Position {
   return ts === pos.ts ? { ts, atTs: pos.atTs + 1 } : { ts, atTs: 1 };
 }
 
+/** The end of a run of lines, as far as the position is concerned: the last timestamp and how many lines at the end carry it. */
+export interface Tail {
+  ts: string;
+  atTs: number;
+  /** Every line of the run carries `ts`. */
+  all: boolean;
+}
+
+export function tailOf(lines: readonly { timestamp: string }[]): Tail | undefined {
+  if (lines.length === 0) return undefined;
+  const ts = lines[lines.length - 1]!.timestamp;
+  let n = 0;
+  while (n < lines.length && lines[lines.length - 1 - n]!.timestamp === ts) n++;
+  return { ts, atTs: n, all: n === lines.length };
+}
+
+/** The position after appending a run of lines whose tail is `tail`: the same as advance() over each line. */
+export function advanceBy(pos: Position, tail: Tail | undefined): Position {
+  if (!tail) return pos;
+  return tail.all && tail.ts === pos.ts ? { ts: tail.ts, atTs: pos.atTs + tail.atTs } : { ts: tail.ts, atTs: tail.atTs };
+}
+
 /**
  * Drops the lines a resumed read repeats. The API's sinceTime is inclusive (and a server may round it
  * down), so a read from `pos.ts` returns lines older than it and the `pos.atTs` lines at it again.

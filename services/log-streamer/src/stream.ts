@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { LineBudget } from "./budget.js";
 import { LeaseLostError, LogStreamerError } from "./errors.js";
 import { instanceKey, planRead, type PodLike, type ReadPlan, type WantedInstance } from "./instances.js";
-import { ResumeFilter, advance, limitLine, lineBytes, normalizeTimestamp, timestampMs, type Position } from "./lines.js";
+import { ResumeFilter, advanceBy, limitLine, lineBytes, normalizeTimestamp, tailOf, timestampMs, type Position, type Tail } from "./lines.js";
 import type { LogStreamerMetrics } from "./metrics.js";
 import type { Checkpoint, PendingBatch, StreamState } from "./state.js";
 
@@ -40,6 +40,15 @@ export type StreamOutcome = "complete" | "gone" | "lost" | "lease_lost" | "stopp
 
 type ReadMode = "follow" | "final" | "previous";
 
+/** An encoded batch and what its commit and metrics need of its lines. */
+interface EncodedBatch {
+  data: Uint8Array;
+  count: number;
+  bytes: number;
+  truncated: number;
+  tail: Tail | undefined;
+}
+
 /** One read of the log API: its own buffer and at most one batch in flight. */
 interface ReadRun {
   source: LogSource;
@@ -69,8 +78,12 @@ export class InstanceStream {
   /** One batch at a time per instance: seq numbers are assigned at publish, so overlap would reuse them. */
   private publishing = false;
   private readonly alreadyDone: boolean;
-  private readonly abort = new AbortController();
-  private readonly log: Logger;
+  private stopRequested = false;
+  /**
+   * Aborts what the stream waits on now (a pod read, a log read, a sleep). stop() aborts it directly: a
+   * stream-wide signal with a listener per operation would cost two maps and a listener per open stream.
+   */
+  private op: AbortController | undefined;
 
   constructor(
     info: WantedInstance,
@@ -83,16 +96,34 @@ export class InstanceStream {
     this.pos = cp.pos;
     this.pend = cp.pend;
     this.alreadyDone = cp.done;
-    this.log = ctx.logger.child({ pod: info.pod, namespace: info.namespace, container: info.container, restartCount: info.restartCount });
   }
 
   /** Stops reading at once (stop, or the lease is lost); run() then resolves. */
   stop(): void {
-    this.abort.abort();
+    this.stopRequested = true;
+    this.op?.abort();
+  }
+
+  /** A controller for the next operation, already aborted when the stream was stopped. */
+  private begin(): AbortController {
+    const op = new AbortController();
+    if (this.stopRequested) op.abort();
+    this.op = op;
+    return op;
+  }
+
+  private opDone(op: AbortController): void {
+    if (this.op === op) this.op = undefined;
+  }
+
+  /** A logger naming the instance, made when something is logged: a child logger per open stream costs memory. */
+  private get log(): Logger {
+    const { info } = this;
+    return this.ctx.logger.child({ pod: info.pod, namespace: info.namespace, container: info.container, restartCount: info.restartCount });
   }
 
   get stopped(): boolean {
-    return this.abort.signal.aborted;
+    return this.stopRequested;
   }
 
   async run(): Promise<StreamOutcome> {
@@ -105,14 +136,12 @@ export class InstanceStream {
     let waitingSince = 0;
     while (!this.stopped) {
       try {
-        const pod = await this.ctx.getPod(this.info.namespace, this.info.pod, this.abort.signal);
+        const plan = await this.nextPlan();
         if (this.stopped) break;
-        this.refreshInfo(pod);
-        const plan = planRead(pod, this.info);
         if (plan.kind !== "wait") waitingSince = 0;
         switch (plan.kind) {
           case "follow": {
-            const fresh = await this.read("follow", pod!);
+            const fresh = await this.read("follow", undefined);
             if (this.finished) return await this.complete();
             if (fresh > 0) delay = settings.retryDelayMs;
             else {
@@ -125,7 +154,7 @@ export class InstanceStream {
           }
           case "final":
           case "previous":
-            await this.read(plan.kind, pod!);
+            await this.read(plan.kind, plan.bound);
             if (this.stopped) break;
             return await this.complete();
           case "wait":
@@ -161,6 +190,24 @@ export class InstanceStream {
     return "stopped";
   }
 
+  /**
+   * Reads the pod and decides what to do. Only the plan (and a terminated instance's bound) leaves this frame:
+   * a pod object kept by the suspended run() for as long as its stream is followed costs several KiB per stream.
+   */
+  private async nextPlan(): Promise<ReadPlan & { bound?: string }> {
+    const op = this.begin();
+    let pod: PodLike | undefined;
+    try {
+      pod = await this.ctx.getPod(this.info.namespace, this.info.pod, op.signal);
+    } finally {
+      this.opDone(op);
+    }
+    this.refreshInfo(pod);
+    const plan = planRead(pod, this.info);
+    if (plan.kind !== "final" && plan.kind !== "previous") return plan;
+    return { ...plan, bound: finishedBound(pod!, this.info.container, plan.kind === "previous") };
+  }
+
   private refreshInfo(pod: PodLike | undefined): void {
     if (!pod || pod.metadata.uid !== this.info.podUid) return;
     if (pod.spec?.nodeName) this.info.node = pod.spec.nodeName;
@@ -185,14 +232,16 @@ export class InstanceStream {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.stopped) return resolve();
+      const op = this.begin();
       const t = setTimeout(done, ms);
-      const signal = this.abort.signal;
+      const end = () => this.opDone(op);
       function done() {
         clearTimeout(t);
-        signal.removeEventListener("abort", done);
+        op.signal.removeEventListener("abort", done);
+        end();
         resolve();
       }
-      signal.addEventListener("abort", done, { once: true });
+      op.signal.addEventListener("abort", done, { once: true });
     });
   }
 
@@ -201,7 +250,7 @@ export class InstanceStream {
    * until the API ends the stream (the container stopped or the connection broke); `final` and
    * `previous` read what is there and end the instance's stream with endOfStream.
    */
-  private async read(mode: ReadMode, pod: PodLike): Promise<number> {
+  private async read(mode: ReadMode, bound: string | undefined): Promise<number> {
     const { settings } = this.ctx;
     const run: ReadRun = {
       source: mode === "previous" ? "previous" : "follow",
@@ -214,11 +263,8 @@ export class InstanceStream {
       failed: undefined,
       closing: false,
       waiters: [],
-      abort: new AbortController(),
+      abort: this.begin(),
     };
-    const onStop = () => run.abort.abort();
-    this.abort.signal.addEventListener("abort", onStop, { once: true });
-    const bound = mode === "follow" ? undefined : finishedBound(pod, this.info.container, mode === "previous");
     const filter = new ResumeFilter(this.pos);
     let replay: { pend: PendingBatch; lines: LogLine[] } | undefined = this.pend ? { pend: this.pend, lines: [] } : undefined;
     let fresh = 0;
@@ -291,7 +337,7 @@ export class InstanceStream {
     } finally {
       run.closing = true;
       clearTimeout(run.timer);
-      this.abort.signal.removeEventListener("abort", onStop);
+      this.opDone(run.abort);
       for (const w of run.waiters.splice(0)) w();
       // Whatever happened, no publish of this read may still be running when the next read starts.
       while (run.inflight) await run.inflight.catch(() => undefined);
@@ -371,40 +417,55 @@ export class InstanceStream {
   /** Publishes what is left in the buffer; with eos the last batch (possibly empty) ends the instance's stream. */
   private async publishRest(run: ReadRun, eos: boolean): Promise<void> {
     while (run.buf.length > 0) {
-      const lines = this.take(run);
-      const last = run.buf.length === 0;
-      await this.publishBatch(lines, run.source, eos && last);
-      const bytes = sumBytes(lines);
-      run.held -= bytes;
-      this.ctx.budget.give(bytes);
-      if (eos && last) return;
+      const next = this.publishNext(run, eos);
+      await next.sent;
+      run.held -= next.bytes;
+      this.ctx.budget.give(next.bytes);
+      if (eos && next.last) return;
     }
     if (eos) await this.publishBatch([], "follow", true);
   }
 
-  /** Intent, publish, and (unless another intent follows at once) commit of one batch. */
-  private async publishBatch(lines: LogLine[], source: LogSource, eos: boolean, unread: UnreadReason = ""): Promise<void> {
+  /** Takes and starts the next batch of a read's rest (not in publishRest's frame, which would keep its lines until the ack). */
+  private publishNext(run: ReadRun, eos: boolean): { sent: Promise<void>; bytes: number; last: boolean } {
+    const lines = this.take(run);
+    const last = run.buf.length === 0;
+    return { sent: this.publishBatch(lines, run.source, eos && last), bytes: sumBytes(lines), last };
+  }
+
+  /**
+   * Intent, publish, and (unless another intent follows at once) commit of one batch. The batch is encoded
+   * first, so its lines are garbage while it is in flight: a burst on a thousand streams would otherwise hold
+   * every in-flight batch's line objects until its ack.
+   */
+  private publishBatch(lines: LogLine[], source: LogSource, eos: boolean, unread: UnreadReason = ""): Promise<void> {
     // An empty endOfStream marker always says "follow", so whoever ends the stream gives it the same id.
     const pend: PendingBatch = { seqStart: this.seq, count: lines.length, source: lines.length === 0 ? "follow" : source, eos, ...(unread ? { unread } : {}) };
+    return this.publishEncoded(pend, this.encode(pend, lines));
+  }
+
+  private async publishEncoded(pend: PendingBatch, batch: EncodedBatch): Promise<void> {
     // The intent carries the commit of the previous batch: one Redis round trip per batch.
     await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend });
     this.pend = pend;
-    await this.publishLines(pend, lines, false);
-    this.commitInMemory(pend, lines);
-    if (!eos) await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend: undefined });
-  }
-
-  private async publishReplay(pend: PendingBatch, lines: LogLine[]): Promise<void> {
-    await this.publishLines(pend, lines, true);
-    this.commitInMemory(pend, lines);
+    await this.publishLines(pend, batch, false);
+    this.commitInMemory(pend, batch);
     if (!pend.eos) await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend: undefined });
   }
 
-  private commitInMemory(pend: PendingBatch, lines: LogLine[]): void {
-    let pos = this.pos;
-    for (const l of lines) pos = advance(pos, l.timestamp);
-    this.pos = pos;
-    this.seq = pend.seqStart + lines.length;
+  private publishReplay(pend: PendingBatch, lines: LogLine[]): Promise<void> {
+    return this.publishReplayEncoded(pend, this.encode(pend, lines));
+  }
+
+  private async publishReplayEncoded(pend: PendingBatch, batch: EncodedBatch): Promise<void> {
+    await this.publishLines(pend, batch, true);
+    this.commitInMemory(pend, batch);
+    if (!pend.eos) await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend: undefined });
+  }
+
+  private commitInMemory(pend: PendingBatch, batch: EncodedBatch): void {
+    this.pos = advanceBy(this.pos, batch.tail);
+    this.seq = pend.seqStart + batch.count;
     this.pend = undefined;
     if (pend.eos) this.finished = true;
   }
@@ -417,18 +478,25 @@ export class InstanceStream {
     this.pend = undefined;
   }
 
-  private async publishLines(pend: PendingBatch, lines: LogLine[], replay: boolean): Promise<void> {
+  private async publishLines(pend: PendingBatch, batch: EncodedBatch, replay: boolean): Promise<void> {
     if (this.publishing) throw new LogStreamerError(`${this.key}: two batches in flight at once (seq ${pend.seqStart})`);
     this.publishing = true;
     try {
-      await this.sendBatch(pend, lines, replay);
+      await this.sendBatch(pend, batch, replay);
     } finally {
       this.publishing = false;
     }
   }
 
-  private async sendBatch(pend: PendingBatch, lines: LogLine[], replay: boolean): Promise<void> {
+  /** The batch's message, and what its commit and metrics need of its lines. */
+  private encode(pend: PendingBatch, lines: LogLine[]): EncodedBatch {
     const { ctx, info } = this;
+    let bytes = 0;
+    let truncated = 0;
+    for (const l of lines) {
+      bytes += lineBytes(l);
+      if (l.truncated) truncated++;
+    }
     const data = encodeLogBatch({
       cluster: ctx.cluster,
       namespace: info.namespace,
@@ -447,8 +515,13 @@ export class InstanceStream {
       podLabels: info.podLabels,
       ...(pend.unread ? { unreadReason: pend.unread } : {}),
     });
+    return { data, count: lines.length, bytes, truncated, tail: tailOf(lines) };
+  }
+
+  private async sendBatch(pend: PendingBatch, batch: EncodedBatch, replay: boolean): Promise<void> {
+    const { ctx, info } = this;
     const subject = buildRawSubject(ctx.cluster, info.namespace, { category: "log", pod: info.pod, container: info.container });
-    const ack = await ctx.publisher.publish(subject, data, {
+    const ack = await ctx.publisher.publish(subject, batch.data, {
       msgId: logBatchId(info.podUid, info.container, info.restartCount, pend.seqStart, pend.source),
     });
     const m = ctx.metrics;
@@ -459,17 +532,11 @@ export class InstanceStream {
     }
     m.service.messagesOut.inc();
     m.batches.inc();
-    if (lines.length === 0) return;
-    let bytes = 0;
-    let truncated = 0;
-    for (const l of lines) {
-      bytes += lineBytes(l);
-      if (l.truncated) truncated++;
-    }
-    m.lines.inc({ source: pend.source }, lines.length);
-    m.bytes.inc(bytes);
-    if (truncated) m.truncated.inc(truncated);
-    const lag = (Date.now() - timestampMs(lines[lines.length - 1]!.timestamp)) / 1000;
+    if (batch.count === 0) return;
+    m.lines.inc({ source: pend.source }, batch.count);
+    m.bytes.inc(batch.bytes);
+    if (batch.truncated) m.truncated.inc(batch.truncated);
+    const lag = (Date.now() - timestampMs(batch.tail!.ts)) / 1000;
     if (Number.isFinite(lag)) m.lag.observe(Math.max(0, lag));
   }
 
@@ -495,7 +562,7 @@ export class InstanceStream {
 
   private async complete(outcome: StreamOutcome = "complete"): Promise<StreamOutcome> {
     await this.ctx.state.finish(this.key, { seq: this.seq, pos: this.pos });
-    this.log.debug({ lines: this.seq, outcome }, "instance stream finished");
+    if (this.ctx.logger.isLevelEnabled("debug")) this.log.debug({ lines: this.seq, outcome }, "instance stream finished");
     return outcome;
   }
 }
