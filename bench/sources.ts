@@ -2,10 +2,12 @@
 // resident memory. Each section runs its service as a child process against a simulated cluster and a
 // nats-server/redis-server started here. Prints figures; never asserts timings.
 // Usage: tsx bench/sources.ts [watcher|log-streamer ...]   (no argument = every section)
+// The services run with their NODE_OPTIONS from the Helm chart; BENCH_NODE_FLAGS replaces them ("" = V8 defaults).
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { connectBus, ensureStream, Publisher } from "@faro/bus";
 import { encodeLogBatch, encodeResourceChange, FARO_RAW } from "@faro/contracts";
 import { startCluster } from "@faro/kube-sim";
@@ -45,25 +47,31 @@ function ensureBundle(): void {
   built = true;
 }
 
+/** A service's NODE_OPTIONS in the Helm chart (services.<name>.nodeOptions, else the chart-wide default). */
+function deploymentNodeOptions(name: string): string {
+  const values = parseYaml(fs.readFileSync(path.join(root, "deploy", "helm", "faro", "values.yaml"), "utf8")) as { nodeOptions?: string; services?: Record<string, { nodeOptions?: string }> };
+  return values.services?.[name]?.nodeOptions ?? values.nodeOptions ?? "";
+}
+
 /** A Faro service as a child process (the bundle, or the sources under tsx), scraped over HTTP. */
 async function startService(name: string, env: Record<string, string>): Promise<{ child: ChildProcess; metrics(): Promise<string>; rss(): { rss: number; hwm: number }; output(): string; stop(): Promise<void> }> {
   ensureBundle();
   const port = await freePort();
   let output = "";
-  // BENCH_NODE_FLAGS: extra V8/Node flags for the service (e.g. "--max-old-space-size=64"), as NODE_OPTIONS in a pod.
-  // Passed as NODE_OPTIONS (not argv) so the default in the image's NODE_OPTIONS is what a run without it measures.
-  const flags = process.env.BENCH_NODE_FLAGS;
+  // As deployed: the service's NODE_OPTIONS from the Helm chart. BENCH_NODE_FLAGS replaces them (e.g.
+  // "--max-old-space-size=64"; "" = V8 defaults). Passed as NODE_OPTIONS (not argv), as in a pod.
+  const flags = process.env.BENCH_NODE_FLAGS ?? deploymentNodeOptions(name);
   const args = RUNTIME === "bundle" ? ["packages/cli/dist/faro.mjs", "run", name] : ["--import", "tsx", `services/${name}/src/main.ts`];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: {
       ...process.env,
-      NODE_OPTIONS: flags ?? "",
+      NODE_OPTIONS: flags,
       FARO_HTTP_PORT: String(port), FARO_HTTP_HOST: "127.0.0.1", FARO_LOG_LEVEL: "warn", FARO_LOG_PRETTY: "false", ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  console.log(`${name}: node ${args.join(" ")} (NODE_OPTIONS="${flags ?? ""}")`);
+  console.log(`${name}: node ${args.join(" ")} (NODE_OPTIONS="${flags}"${process.env.BENCH_NODE_FLAGS === undefined ? ", the deployment default" : ""})`);
   child.stdout!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
