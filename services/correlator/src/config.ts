@@ -69,6 +69,12 @@ export const configSchema = defineSchema(
         inputMemo: field.duration({ description: "How long the outcome of each input is remembered, so a redelivery replays it instead of applying twice. Must cover the redelivery horizon (consumer.maxDeliver × consumer.ackWait plus nak delays); each memo of an object change holds the previous version, so longer costs Redis memory.", default: "15m", example: "1h", min: 1000 }),
         eventsPerStory: field.int({ description: "Recent Events kept per story for incident contexts.", default: 100, example: 200, min: 1 }),
         changesPerStory: field.int({ description: "Recent diffs kept per story for incident contexts.", default: 50, example: 100, min: 1 }),
+        ownerCache: field.int({
+          description: "Owner chains (object → root workload) cached in each replica's memory for 30 s, so log batches and status updates of known pods need no Redis round trip to find their story; 0 turns the cache off. Gauge: faro_queue_depth{queue=\"owner_cache\"}.",
+          default: 10_000,
+          example: 50_000,
+          min: 0,
+        }),
       },
       { description: "Correlation state in Redis." },
     ),
@@ -128,5 +134,6 @@ export function settingsFrom(c: CorrelatorConfig): CorrelatorSettings {
     scanIntervalMs: c.detect.scanInterval,
     outboxLeaseMs: c.consumer.outboxLease,
     unknownObjectRetries: c.detect.unknownObjectRetries,
+    ownerCacheEntries: c.state.ownerCache,
   };
 }

@@ -27,13 +27,17 @@ export interface OwnershipOptions {
   logger?: Logger;
   /** Called when an owner had to be fetched or guessed (metric). */
   onLookup?: (how: "fetched" | "guessed" | "missing") => void;
+  /** Owner chains kept in process (default 10,000); the oldest goes first. */
+  cacheMax?: number;
+  /** Called with the cache's size after it changed (metric). */
+  onCacheSize?: (entries: number) => void;
 }
 
 const MAX_DEPTH = 10;
 // Owner chains change only when controllers adopt or orphan objects; a short in-process cache of the
 // chain above each owner saves Redis round trips for every log batch and status update.
 const CACHE_TTL_MS = 30_000;
-const CACHE_MAX = 10_000;
+export const DEFAULT_OWNER_CACHE_MAX = 10_000;
 
 export function ownerRecordOf(obj: ObjectJson, refs: readonly OwnerReferenceJson[] | undefined): OwnerRecord {
   const owner = controllerOf(refs);
@@ -86,10 +90,16 @@ export class Ownership {
       const chain = [start, ...hit.links];
       return { chain, root: chain[chain.length - 1]! };
     }
+    if (hit) {
+      this.cache.delete(key);
+      this.opts.onCacheSize?.(this.cache.size);
+    }
     const { chain, root, complete } = await this.walk(cluster, namespace, start, first);
     if (complete) {
-      if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
-      this.cache.set(key, { links: chain.slice(1), until: Date.now() + CACHE_TTL_MS });
+      const max = this.opts.cacheMax ?? DEFAULT_OWNER_CACHE_MAX;
+      while (this.cache.size >= max && this.cache.size > 0) this.cache.delete(this.cache.keys().next().value!);
+      if (max > 0) this.cache.set(key, { links: chain.slice(1), until: Date.now() + CACHE_TTL_MS });
+      this.opts.onCacheSize?.(this.cache.size);
     }
     return { chain, root };
   }

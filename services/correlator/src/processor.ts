@@ -50,6 +50,8 @@ export interface ProcessorDeps {
   redactor?: import("@faro/redact").Redactor;
   logger?: Logger;
   metrics?: CorrelatorMetrics;
+  /** Told the owner-chain cache's size when it changes (the `owner_cache` queue gauge). */
+  onOwnerCacheSize?: (entries: number) => void;
   /** Wall clock (ms); injectable for tests. */
   now?: () => number;
 }
@@ -102,6 +104,8 @@ export class Processor {
       ttlMs: deps.settings.stateTtlMs,
       ...(deps.logger ? { logger: deps.logger } : {}),
       onLookup: (how) => deps.metrics?.ownerLookups.inc({ how }),
+      cacheMax: deps.settings.ownerCacheEntries,
+      ...(deps.onOwnerCacheSize ? { onCacheSize: deps.onOwnerCacheSize } : {}),
     });
     this.harvester = new Harvester({
       state: deps.state,

@@ -61,6 +61,7 @@ export function createCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps 
   const logger = (deps.logger ?? createLogger({ service: "correlator", level: config.log.level, pretty: config.log.pretty })).child({ component: "correlator" });
   const service = deps.metrics ?? createMetrics("correlator", { registry: deps.registry, defaultMetrics: deps.registry === undefined });
   const metrics = correlatorMetrics(service.registry);
+  const ownerCache = service.queue("owner_cache", config.state.ownerCache);
   const settings = settingsFrom(config);
   const inflight = service.queue("handlers_in_flight", config.consumer.concurrency);
 
@@ -146,6 +147,7 @@ export function createCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps 
       redactor: deps.redactor ?? createRedactor(),
       logger,
       metrics,
+      onOwnerCacheSize: ownerCache.setDepth,
       ...(access ?? {}),
     });
     // Messages of one subject (one object, one container's logs) are handled in delivery order within a replica.
