@@ -102,4 +102,5 @@ export type {
   StoryTimelineEntry,
   StoryEventSummary,
   StoryIncident,
+  StoryUnreadLog,
 } from "./story-file.js";

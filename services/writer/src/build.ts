@@ -12,10 +12,10 @@ import type {
   StoryLogLine,
   StoryPod,
   StoryTimelineEntry,
+  StoryUnreadLog,
   StoryWorkloadRef,
 } from "@faro/contracts";
 
-type StoryUnreadLog = NonNullable<StoryFile["unreadLogs"]>[number];
 
 /** One story entry as read back from the stream. */
 export interface ReadEntry {
