@@ -105,7 +105,7 @@ export function summarize(r: TailRecord, colour: boolean): string {
       }
       const lines = (m.lines ?? []) as { line: string }[];
       const last = lines.at(-1)?.line ?? "";
-      return `${stage} ${c("magenta", "LOG     ")} ${ns(m.namespace)}${m.pod}/${m.container}#${m.restartCount} ${lines.length} line${lines.length === 1 ? "" : "s"}${m.endOfStream ? " (end)" : ""}: ${last}`;
+      return `${stage} ${c("magenta", "LOG     ")} ${ns(m.namespace)}${m.pod}/${m.container}#${m.restartCount} ${lines.length} line${lines.length === 1 ? "" : "s"}${m.endOfStream ? (m.unreadReason ? ` (end, unread: ${m.unreadReason})` : " (end)") : ""}: ${last}`;
     }
     case "story": {
       const kind = String(m.entryKind);

@@ -1,0 +1,32 @@
+// `faro tail`'s one-line summaries of what flows on the bus.
+import { describe, expect, it } from "vitest";
+import { buildRawSubject, encodeLogBatch, type Encodable, type LogBatch } from "@faro/contracts";
+import { decodeRecord, summarize } from "./tail-format.js";
+
+const batch: Encodable<LogBatch> = {
+  cluster: "sim",
+  namespace: "shop",
+  pod: "web-1",
+  podUid: "u1",
+  container: "app",
+  containerType: "regular",
+  restartCount: 0,
+  source: "follow",
+  seqStart: 0,
+  lines: [{ timestamp: "2026-11-22T01:00:00.000000001Z", line: "hello" }],
+  podOwnerRefs: [],
+  node: "node-1",
+  observedAtMs: 0,
+  endOfStream: false,
+  podLabels: {},
+};
+const subject = buildRawSubject("sim", "shop", { category: "log", pod: "web-1", container: "app" });
+const line = (b: Encodable<LogBatch>) => summarize(decodeRecord(subject, encodeLogBatch(b), 1), false);
+
+describe("tail summaries of log batches", () => {
+  it("shows the lines, the end of a stream, and why an instance's log could not be read", () => {
+    expect(line(batch)).toMatch(/LOG +shop\/web-1\/app#0 1 line: hello$/);
+    expect(line({ ...batch, lines: [], endOfStream: true })).toMatch(/web-1\/app#0 0 lines \(end\)/);
+    expect(line({ ...batch, lines: [], endOfStream: true, unreadReason: "gone_before_read" })).toMatch(/\(end, unread: gone_before_read\)/);
+  });
+});
