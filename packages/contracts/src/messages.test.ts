@@ -154,6 +154,8 @@ describe("message codecs", () => {
   it("round-trips every message", () => {
     expect(decodeResourceChange(encodeResourceChange(change))).toEqual(change);
     expect(decodeKubeEvent(encodeKubeEvent(event))).toEqual(event);
+    const labelled = { ...event, involvedLabels: { app: "web", "app.kubernetes.io/part-of": "shop", team: "名前" } };
+    expect(decodeKubeEvent(encodeKubeEvent(labelled))).toEqual(labelled);
     expect(decodeLogBatch(encodeLogBatch(batch))).toEqual(batch);
     const marker = { ...batch, lines: [], endOfStream: true, unreadReason: "gone_before_read" as const };
     expect(decodeLogBatch(encodeLogBatch(marker))).toEqual(marker);
@@ -174,6 +176,19 @@ describe("message codecs", () => {
     expect(decodeIncidentContext(encodeIncidentContext(incident)).exitCode).toBe(0);
     const { pod: _q, ...noPod } = entry;
     expect(decodeStoryEntry(encodeStoryEntry(noPod)).pod).toBeUndefined();
+  });
+
+  it("decodes an Event's involvedLabels as absent when none or an empty map was encoded", () => {
+    const none = decodeKubeEvent(encodeKubeEvent(event));
+    expect("involvedLabels" in none).toBe(false);
+    const empty = decodeKubeEvent(encodeKubeEvent({ ...event, involvedLabels: {} }));
+    expect("involvedLabels" in empty).toBe(false);
+    expect(decodeKubeEvent(encodeKubeEvent({ ...event, involvedLabels: { team: "a" } })).involvedLabels).toEqual({ team: "a" });
+    // A reader of the field's wire form (map entries, field 21) sees what the producer set.
+    const type = protobuf.loadSync(PROTO_PATH).lookupType("faro.v1.KubeEvent");
+    const raw = type.toObject(type.decode(encodeKubeEvent({ ...event, involvedLabels: { team: "a" } })));
+    expect(raw["involvedLabels"]).toEqual({ team: "a" });
+    expect(() => encodeKubeEvent({ ...event, involvedLabels: { team: 1 as never } })).toThrow(InvalidMessageError);
   });
 
   it("stamps the current schema version when the producer leaves it out", () => {

@@ -106,6 +106,11 @@ export interface KubeEvent {
   eventTime: string;
   observedAtMs: number;
   objectJson: string;
+  /**
+   * Labels of the involved object when the watcher has seen it (absent when it has not: the Event came
+   * first, the object's type is not watched, or it has no labels). Tenant rules on labels match them.
+   */
+  involvedLabels?: Record<string, string>;
 }
 
 export interface LogBatch {
@@ -255,6 +260,8 @@ interface CodecSpec {
   optionalEnums?: Record<string, readonly string[]>;
   /** Sub-message fields that are always present in the TS type (filled with defaults when absent). */
   required?: string[];
+  /** Map fields that may be absent in the TS type: an empty map (proto3 cannot tell it from none) decodes as absent. */
+  optionalMaps?: string[];
 }
 
 interface Codec<T extends { schemaVersion: number }> {
@@ -297,6 +304,10 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: 
     const sub = field.resolvedType as protobuf.Type;
     return { name: field.name, empty: () => sub.toObject(sub.create(), toObjectOptions) };
   });
+  const optionalMaps = spec.optionalMaps ?? [];
+  for (const f of optionalMaps) {
+    if (!(type.fields[f] instanceof protobuf.MapField)) throw new ContractError(`${typeName}.${f} is not a map field`);
+  }
   return {
     encode(msg) {
       const obj = { ...msg, schemaVersion: msg.schemaVersion ?? SCHEMA_VERSION } as Record<string, unknown>;
@@ -322,6 +333,7 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: 
       for (const r of required) if (obj[r.name] === undefined) obj[r.name] = r.empty();
       // An optional enumerated field left at the proto3 default reads as absent.
       for (const f of Object.keys(optionalEnums)) if (obj[f] === "") delete obj[f];
+      for (const f of optionalMaps) if (Object.keys(obj[f] as object).length === 0) delete obj[f];
       try {
         checkEnums(typeName, obj, enums);
         checkEnums(typeName, obj, present(obj));
@@ -334,7 +346,7 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: 
 }
 
 const resourceChange = makeCodec<ResourceChange>("ResourceChange", { enums: { type: WATCH_TYPES } });
-const kubeEvent = makeCodec<KubeEvent>("KubeEvent", { enums: { type: WATCH_TYPES }, required: ["involved"] });
+const kubeEvent = makeCodec<KubeEvent>("KubeEvent", { enums: { type: WATCH_TYPES }, required: ["involved"], optionalMaps: ["involvedLabels"] });
 const logBatch = makeCodec<LogBatch>("LogBatch", {
   enums: { containerType: CONTAINER_TYPES, source: LOG_SOURCES },
   optionalEnums: { unreadReason: UNREAD_REASONS },
