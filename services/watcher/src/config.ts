@@ -64,6 +64,13 @@ export const configSchema = defineSchema(
           default: true,
           example: false,
         }),
+        labelMemory: field.int({
+          description:
+            "Objects whose labels the watcher remembers (uid → labels, identical label sets stored once, also kept in the Redis state so a restart knows them) to attach them to Events about those objects (`involvedLabels`), which tenant rules on `labels` match. Past the bound the object remembered longest ago is forgotten (faro_watcher_label_memory_evictions_total); 0 turns it off. An Event about an object not seen yet is published without labels. Gauge: faro_queue_depth{queue=\"label_memory\"}.",
+          default: 100_000,
+          example: 20_000,
+          min: 0,
+        }),
       },
       { description: "Kubernetes Events." },
     ),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decodeKubeEvent, decodeResourceChange, parseSubject } from "@faro/contracts";
 import type { KubeObject } from "@faro/kube";
-import { changeMsgId, encodeChange, encodeEvent, eventMsgId } from "./encode.js";
+import { changeMsgId, encodeChange, encodeEvent, eventMsgId, involvedUid } from "./encode.js";
 
 const podRef = { group: "", version: "v1", resource: "pods", kind: "Pod", apiVersion: "v1", namespaced: true };
 const deployRef = { group: "apps", version: "v1", resource: "deployments", kind: "Deployment", apiVersion: "apps/v1", namespaced: true };
@@ -89,6 +89,13 @@ describe("encodeEvent", () => {
     const msg = decodeKubeEvent(out.data);
     expect(msg).toMatchObject({ reason: "BackOff", eventType: "Warning", sourceComponent: "kubelet", sourceHost: "node-1", count: 4, namespace: "shop", name: "web-1.17a" });
     expect(msg.involved).toEqual({ apiVersion: "v1", kind: "Pod", namespace: "shop", name: "web-1", uid: "p1", fieldPath: "spec.containers{app}" });
+  });
+
+  it("carries the involved object's labels when given, and none otherwise", () => {
+    expect(involvedUid(ev)).toBe("p1");
+    const labelled = decodeKubeEvent(encodeEvent("prod", "ADDED", ev, 5, undefined, { team: "a", app: "web" }).data);
+    expect(labelled.involvedLabels).toEqual({ team: "a", app: "web" });
+    expect(decodeKubeEvent(encodeEvent("prod", "ADDED", ev, 5).data).involvedLabels).toBeUndefined();
   });
 
   it("routes a stub DELETED (after a relist) with the remembered involved identity", () => {

@@ -118,12 +118,26 @@ export function involvedOf(object: KubeObject): InvolvedIdentity | undefined {
   return { kind: str(io.kind), name: str(io.name) };
 }
 
+/** The uid of an Event's involved object ("" when the Event is a stub or names none). */
+export function involvedUid(object: KubeObject): string {
+  const io = (object as Record<string, unknown>).involvedObject as Record<string, unknown> | undefined;
+  return io && typeof io === "object" ? str(io.uid) : "";
+}
+
 /**
  * A KubeEvent on faro.v1.raw.<cluster>.<event namespace>.event.<involvedKind>.<involvedName>. The
  * namespace token is the Event's own namespace (where it lives and is selected); for cluster-scoped
- * involved objects (Nodes) that is usually "default".
+ * involved objects (Nodes) that is usually "default". `involvedLabels`: the involved object's labels
+ * when the watcher knows them.
  */
-export function encodeEvent(cluster: string, type: WatchType, object: KubeObject, observedAtMs: number, remembered?: InvolvedIdentity): Outgoing {
+export function encodeEvent(
+  cluster: string,
+  type: WatchType,
+  object: KubeObject,
+  observedAtMs: number,
+  remembered?: InvolvedIdentity,
+  involvedLabels?: Record<string, string>,
+): Outgoing {
   const obj = safe(object);
   const id = identity("events", obj);
   const o = obj as Record<string, unknown>;
@@ -158,6 +172,7 @@ export function encodeEvent(cluster: string, type: WatchType, object: KubeObject
     eventTime: str(o.eventTime),
     observedAtMs,
     objectJson: JSON.stringify(obj),
+    ...(involvedLabels !== undefined ? { involvedLabels } : {}),
   });
   return {
     subject: buildRawSubject(cluster, id.namespace, { category: "event", kind: involved.kind, name: involved.name }),

@@ -13,6 +13,7 @@ export interface WatcherMetrics {
   stateWrites: Counter<"result">;
   statePending: Gauge;
   inflight: Gauge;
+  labelEvictions: Counter;
 }
 
 export function watcherMetrics(registry: Registry): WatcherMetrics {
@@ -56,5 +57,9 @@ export function watcherMetrics(registry: Registry): WatcherMetrics {
     }),
     statePending: gauge(registry, { name: "faro_watcher_state_pending", help: "Acked changes not yet written to Redis." }),
     inflight: gauge(registry, { name: "faro_watcher_publish_inflight", help: "Publishes awaiting their JetStream ack." }),
+    labelEvictions: counter(registry, {
+      name: "faro_watcher_label_memory_evictions_total",
+      help: "Objects forgotten by the label memory because it was full (events.labelMemory): Events about them travel without involvedLabels.",
+    }),
   };
 }

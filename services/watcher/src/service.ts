@@ -8,6 +8,7 @@ import { createLogger, createMetrics, type Logger, type Registry, type ServiceMe
 import type { WatcherConfig } from "./config.js";
 import { WatcherStartError } from "./errors.js";
 import { watcherMetrics, type WatcherMetrics } from "./metrics.js";
+import { LabelMemory } from "./labels.js";
 import { isCrdType, Selection } from "./selection.js";
 import { Slots } from "./slots.js";
 import { StateStore } from "./state.js";
@@ -61,6 +62,8 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
   const selection = new Selection(config);
   const slots = new Slots(config.publish.window);
   const window = service.queue("publish_window", config.publish.window);
+  const labelQueue = service.queue("label_memory", config.events.labelMemory);
+  const labels = new LabelMemory(config.events.labelMemory, () => metrics.labelEvictions.inc());
 
   let kc: KubeAccess | undefined;
   let bus: Bus | undefined;
@@ -262,6 +265,7 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
         publisher,
         slots,
         store: new StateStore(redis, config.state.keyPrefix, config.cluster),
+        labels,
         logger,
         registry,
         metrics,
@@ -278,6 +282,7 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
       every(config.discovery.interval, () => void refresh("interval"));
       every(config.state.flushInterval, () => {
         window.setDepth(slots.inUse);
+        labelQueue.setDepth(labels.size);
         metrics.resourcesSynced.set(syncedCount());
         void flushAll();
       });
@@ -299,6 +304,8 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
       // Workers first: each waits for its publishes in flight and writes their acked state to Redis.
       await Promise.all([...workers.values()].map((w) => w.stop()));
       workers.clear();
+      labels.clear();
+      labelQueue.setDepth(0);
       metrics.resourcesWatched.set(0);
       metrics.resourcesSynced.set(0);
       await publisher?.close();

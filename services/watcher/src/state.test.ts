@@ -8,6 +8,16 @@ describe("remembered values", () => {
     expect(decodeRemembered(encodeRemembered(v("12")))).toEqual(v("12"));
     expect(decodeRemembered(encodeRemembered({ resourceVersion: "5", name: "e", namespace: "", extra: ["Node", "n1"] }))).toEqual({ resourceVersion: "5", name: "e", namespace: "", extra: ["Node", "n1"] });
   });
+
+  it("round-trip an object's labels, slashes included, and read values written before labels were kept", () => {
+    const labelled = { ...v("7"), labels: JSON.stringify({ "app.kubernetes.io/name": "web", path: "/a/b" }) };
+    expect(decodeRemembered(encodeRemembered(labelled))).toEqual(labelled);
+    expect(decodeRemembered("7/ns/n")).toEqual(v("7"));
+    expect(decodeRemembered("7")).toEqual({ resourceVersion: "7", namespace: "", name: "" });
+    // What a reader that predates labels does with the value: rv, namespace and name still come first.
+    const [rv, ns, name] = encodeRemembered(labelled).split("/");
+    expect([rv, ns, name]).toEqual(["7", "ns", "n"]);
+  });
 });
 
 describe("CommitLog", () => {

@@ -4,24 +4,46 @@ import type { Redis } from "ioredis";
 import type { KnownObject } from "@faro/kube";
 import { StateStoreError } from "./errors.js";
 
-/** What is remembered per uid: the watch's KnownObject plus, for Events, the involved object's kind/name. */
+/**
+ * What is remembered per uid: the watch's KnownObject plus, for Events, the involved object's kind/name,
+ * and for objects their labels (so a restart can attach them to Events without a change to relearn them).
+ */
 export interface RememberedObject extends KnownObject {
   resourceVersion: string;
   name: string;
   namespace: string;
   /** Extra identity tokens (Events: involved kind and name), kept so a stub DELETED can be routed. */
   extra?: [string, string];
+  /** Objects: the labels as JSON (labelsJson), absent when none. Never together with `extra`. */
+  labels?: string;
 }
 
-// Names, namespaces and kinds never contain "/", and resourceVersions are etcd revisions: "/" separates safely.
+// Names, namespaces and kinds never contain "/", and resourceVersions are etcd revisions: "/" separates
+// safely. Labels JSON (which may contain "/") comes last and starts with "{", which no kind does; a reader
+// that predates it takes it for the Event tokens, which it ignores for objects.
 export function encodeRemembered(o: RememberedObject): string {
   const base = `${o.resourceVersion}/${o.namespace}/${o.name}`;
-  return o.extra ? `${base}/${o.extra[0]}/${o.extra[1]}` : base;
+  if (o.extra) return `${base}/${o.extra[0]}/${o.extra[1]}`;
+  return o.labels ? `${base}/${o.labels}` : base;
 }
 
 export function decodeRemembered(value: string): RememberedObject {
-  const [rv = "", namespace = "", name = "", kind, involvedName] = value.split("/");
-  return { resourceVersion: rv, namespace, name, ...(kind !== undefined ? { extra: [kind, involvedName ?? ""] as [string, string] } : {}) };
+  const a = value.indexOf("/");
+  const b = a < 0 ? -1 : value.indexOf("/", a + 1);
+  const c = b < 0 ? -1 : value.indexOf("/", b + 1);
+  const rv = a < 0 ? value : value.slice(0, a);
+  const namespace = a < 0 ? "" : value.slice(a + 1, b < 0 ? undefined : b);
+  const name = b < 0 ? "" : value.slice(b + 1, c < 0 ? undefined : c);
+  const out: RememberedObject = { resourceVersion: rv, namespace, name };
+  if (c < 0) return out;
+  const rest = value.slice(c + 1);
+  if (rest.startsWith("{")) {
+    out.labels = rest;
+    return out;
+  }
+  const d = rest.indexOf("/");
+  out.extra = d < 0 ? [rest, ""] : [rest.slice(0, d), rest.slice(d + 1)];
+  return out;
 }
 
 /**

@@ -6,7 +6,8 @@ import { ResilientWatch, resourceName, type KnownObject, type KubeAccess, type R
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ServiceMetrics } from "@faro/observability";
-import { encodeChange, encodeEvent, involvedOf, type InvolvedIdentity, type Outgoing } from "./encode.js";
+import { encodeChange, encodeEvent, involvedOf, involvedUid, type InvolvedIdentity, type Outgoing } from "./encode.js";
+import { labelsJson, type LabelMemory } from "./labels.js";
 import type { WatcherMetrics } from "./metrics.js";
 import type { Selection, WatchRole } from "./selection.js";
 import type { Slots } from "./slots.js";
@@ -19,6 +20,8 @@ export interface WorkerContext {
   publisher: Publisher;
   slots: Slots;
   store: StateStore;
+  /** Labels of published objects by uid, shared by every worker: object workers fill it, the Event worker reads it. */
+  labels: LabelMemory;
   logger: Logger;
   registry: Registry;
   metrics: WatcherMetrics;
@@ -89,6 +92,8 @@ export class ResourceWorker {
     for (const [uid, r] of remembered) {
       initial.set(uid, { resourceVersion: r.resourceVersion, name: r.name, ...(r.namespace ? { namespace: r.namespace } : {}) });
       if (this.role === "events" && r.extra) this.involved.set(uid, { kind: r.extra[0], name: r.extra[1] });
+      // The list re-emits nothing unchanged: labels of objects that did not change while we were down come from here.
+      else if (r.labels) this.ctx.labels.seed(uid, r.labels);
     }
     this.lg.debug({ remembered: initial.size }, "starting list+watch");
     const log = this.log;
@@ -117,7 +122,10 @@ export class ResourceWorker {
       this.ctx.metrics.filtered.inc({ resource: this.name });
       this.ctx.service.messagesDropped.inc({ reason: "filtered" });
       // Forget a deleted object even when it is not published (any more): the hash must not keep it forever.
-      if (ev.type === "DELETED") log.done(log.push(m.uid, null, m.resourceVersion));
+      if (ev.type === "DELETED") {
+        log.done(log.push(m.uid, null, m.resourceVersion));
+        if (this.role === "objects") this.ctx.labels.forget(m.uid);
+      }
       return;
     }
     let out: Outgoing;
@@ -126,14 +134,20 @@ export class ResourceWorker {
       const now = Date.now();
       if (this.role === "events") {
         const remembered = this.involved.get(m.uid);
-        out = encodeEvent(this.ctx.cluster, ev.type as WatchType, ev.object, now, remembered);
+        // Labels only when the involved object was seen first; an Event is never held back waiting for it.
+        const labels = this.ctx.labels.labelsOf(involvedUid(ev.object));
+        out = encodeEvent(this.ctx.cluster, ev.type as WatchType, ev.object, now, remembered, labels);
         const inv = involvedOf(ev.object) ?? remembered;
         if (ev.type === "DELETED") this.involved.delete(m.uid);
         else if (inv) this.involved.set(m.uid, inv);
         if (ev.type !== "DELETED") value = { resourceVersion: m.resourceVersion, name: m.name, namespace: ns, extra: [inv?.kind ?? "", inv?.name ?? ""] };
       } else {
         out = encodeChange(this.ctx.cluster, this.info, ev.type as WatchType, ev.object, now);
-        if (ev.type !== "DELETED") value = { resourceVersion: m.resourceVersion, name: m.name, namespace: ns };
+        if (ev.type === "DELETED") this.ctx.labels.forget(m.uid);
+        else {
+          const labels = this.ctx.labels.capacity > 0 ? this.ctx.labels.remember(m.uid, labelsJson(m.labels)) : "";
+          value = { resourceVersion: m.resourceVersion, name: m.name, namespace: ns, ...(labels ? { labels } : {}) };
+        }
       }
     } catch (err) {
       // An object without identity cannot be published or deduplicated: count it, say so, move on.
