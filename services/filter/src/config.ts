@@ -29,7 +29,7 @@ const rule = field.object(
     containers: selectorList("Container names (log lines only)", ["istio-proxy"]),
     labels: field.string({
       description:
-        "Label selector in `kubectl -l` syntax (`app=web,tier in (a,b),!canary`) on the object's labels or the pod's labels (log lines). Events carry no labels of their involved object, so label rules do not match Events.",
+        "Label selector in `kubectl -l` syntax (`app=web,tier in (a,b),!canary`) on the object's labels, the pod's labels (log lines) or, for Events, the involved object's labels (`involvedLabels`, set by the watcher when it published that object before the Event; an Event that came first has none, so a rule on labels does not match it).",
       optional: true,
       example: "app=checkout,tier!=canary",
     }),

@@ -115,7 +115,7 @@ function logInput(ns: string, podName: string, container: string, lines: string[
   };
 }
 
-function eventInput(ns: string, reason: string, message: string): RawInput {
+function eventInput(ns: string, reason: string, message: string, extra: Partial<KubeEvent> = {}): RawInput {
   const ev: Omit<KubeEvent, "schemaVersion"> = {
     cluster: "c1",
     type: "ADDED",
@@ -136,6 +136,7 @@ function eventInput(ns: string, reason: string, message: string): RawInput {
     eventTime: "",
     observedAtMs: 1,
     objectJson: JSON.stringify({ kind: "Event", message }),
+    ...extra,
   };
   return {
     subject: buildRawSubject("c1", ns, { category: "event", kind: "Pod", name: "web" }),
@@ -243,7 +244,7 @@ describe("processor routing", () => {
 
   it("routes Events by reason and redacts their message", () => {
     const out = p.process(eventInput("shop", "Failed", `cannot reach postgres://app:${SECRET}@db:5432/shop`));
-    expect(out.outputs.map((o) => o.tenant).sort()).toEqual(["platform", "team-b"]); // team-a: Events carry no pod labels
+    expect(out.outputs.map((o) => o.tenant).sort()).toEqual(["platform", "team-b"]); // team-a: this Event has no involvedLabels
     for (const o of out.outputs) {
       const ev = decodeKubeEvent(o.data);
       expect(ev.message).not.toContain(SECRET);
@@ -252,6 +253,22 @@ describe("processor routing", () => {
     }
     const scheduled = p.process(eventInput("shop", "Scheduled", "assigned"));
     expect(scheduled.outputs.map((o) => o.tenant)).toEqual(["platform"]);
+  });
+
+  it("routes Events by their involved object's labels and forwards the labels, redacted", () => {
+    const out = p.process(eventInput("shop", "Unhealthy", "probe failed", { involvedLabels: { team: "a", note: "itk_ABCDEFGH" } }));
+    expect(out.outputs.map((o) => o.tenant).sort()).toEqual(["platform", "team-a", "team-b"]);
+    expect(out.hits.some((h) => h.rule === "internal-token")).toBe(true);
+    for (const o of out.outputs) {
+      const labels = decodeKubeEvent(o.data).involvedLabels!;
+      expect(labels["team"]).toBe("a");
+      expect(labels["note"]).not.toContain("itk_ABCDEFGH");
+    }
+    const other = p.process(eventInput("shop", "Unhealthy", "probe failed", { involvedLabels: { team: "b" } }));
+    expect(other.outputs.map((o) => o.tenant).sort()).toEqual(["platform", "team-b"]);
+    for (const o of other.outputs) expect(decodeKubeEvent(o.data).involvedLabels).toEqual({ team: "b" });
+    // No labels in, none out.
+    for (const o of p.process(eventInput("shop", "Unhealthy", "probe failed")).outputs) expect(decodeKubeEvent(o.data).involvedLabels).toBeUndefined();
   });
 
   it("malformed input is MalformedMessageError: bad subject, bad bytes, subject/payload mismatch", () => {

@@ -129,6 +129,7 @@ export function createProcessor(deps: { matcher: TenantMatcher; redactor: Redact
       source: ev.sourceComponent || ev.reportingController || undefined,
       involvedKind: ev.involved.kind || undefined,
       involvedName: ev.involved.name || undefined,
+      involvedLabels: ev.involvedLabels,
     });
     const out: Outcome = { category: "event", outputs: [], dropped: undefined, hits: [], lines: [] };
     if (tenants.length === 0) {
@@ -138,8 +139,15 @@ export function createProcessor(deps: { matcher: TenantMatcher; redactor: Redact
     const data = redacting(input.subject, () => {
       const obj = redactor.redactEvent(parseJson(ev.objectJson));
       const message = redactor.redactText(ev.message);
-      out.hits.push(...obj.hits, ...message.hits);
-      return encodeKubeEvent({ ...ev, message: message.text, objectJson: obj.object === undefined ? "" : JSON.stringify(obj.object) });
+      // The involved object's labels travel on, redacted like an object's labels (rules matched the raw ones).
+      const labels = ev.involvedLabels === undefined ? undefined : redactor.redactObject(ev.involvedLabels);
+      out.hits.push(...obj.hits, ...message.hits, ...(labels?.hits ?? []));
+      return encodeKubeEvent({
+        ...ev,
+        message: message.text,
+        objectJson: obj.object === undefined ? "" : JSON.stringify(obj.object),
+        ...(labels === undefined ? {} : { involvedLabels: labels.object }),
+      });
     });
     out.outputs = fanOut(input, tenants, cluster, namespace, target, data);
     return out;

@@ -7,6 +7,7 @@ import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
 import {
   buildRawSubject,
   decodeDeadLetter,
+  decodeKubeEvent,
   decodeLogBatch,
   decodeResourceChange,
   encodeKubeEvent,
@@ -207,6 +208,37 @@ describe("filter service over NATS", () => {
       expect(report.metrics).toMatch(/faro_messages_dropped_total\{[^}]*reason="no_tenant"[^}]*\} 1/);
     } finally {
       await http.close();
+    }
+  });
+
+  it("two tenants sharing a namespace by pod labels each get only their own pods' Events, labels kept", async () => {
+    const event = (pod: string, team: string | undefined) => ({
+      cluster: "c1", type: "ADDED" as const, uid: `ev-${pod}`, resourceVersion: "21", namespace: "shop", name: `${pod}.2`, reason: "Unhealthy",
+      message: "Readiness probe failed", eventType: "Warning", sourceComponent: "kubelet", sourceHost: "n1", reportingController: "",
+      involved: { apiVersion: "v1", kind: "Pod", namespace: "shop", name: pod, uid: `uid-${pod}`, fieldPath: "" },
+      count: 1, firstTimestamp: "", lastTimestamp: "", eventTime: "", observedAtMs: 1, objectJson: "{}",
+      ...(team === undefined ? {} : { involvedLabels: { team, app: pod } }),
+    });
+    const before = (await readStream(nc, "FARO_CLEAN")).length;
+    for (const [pod, team] of [["pay-a", "a"], ["pay-b", "b"], ["pay-unseen", undefined]] as const) {
+      await js.publish(buildRawSubject("c1", "shop", { category: "event", kind: "Pod", name: pod }), encodeKubeEvent(event(pod, team)), { msgID: `ev:ev-${pod}:21:M` });
+    }
+    // A sentinel after the three Events: once its copy is stored, the Events have been decided.
+    await js.publish(buildRawSubject("c1", "shop", { category: "obj", resource: "pods", group: "", name: "pay-sentinel" }), encodeResourceChange(podChange("pay-sentinel", "a")), {
+      msgID: "rc:uid-pay-sentinel:5:M",
+    });
+    const fresh = await until(async () => {
+      const all = (await readStream(nc, "FARO_CLEAN")).slice(before);
+      return all.some((m) => m.subject.endsWith(".obj.pods.pay-sentinel")) && all.filter((m) => m.subject.includes(".event.")).length >= 2 ? all : undefined;
+    }, "the Events' clean copies and the sentinel");
+    const events = fresh.filter((m) => m.subject.includes(".event."));
+    // pay-unseen's Event (the watcher had not seen the pod) reaches nobody: both tenants include only by labels.
+    expect(events.map((m) => m.subject).sort()).toEqual(["faro.v1.clean.team-a.c1.shop.event.Pod.pay-a", "faro.v1.clean.team-b.c1.shop.event.Pod.pay-b"]);
+    for (const m of events) {
+      const ev = decodeKubeEvent(m.data);
+      const team = m.subject.includes("team-a") ? "a" : "b";
+      expect(ev.involvedLabels).toEqual({ team, app: `pay-${team}` });
+      expect(m.headers.get("Nats-Msg-Id")).toBe(`ev:ev-pay-${team}:21:M:team-${team}`);
     }
   });
 

@@ -11,7 +11,7 @@ import type { Labels } from "./selectors.js";
  * - `names`: object name / Event's involved object name / pod name of a log line.
  * - `pods`: pod name: Pod objects, Events about Pods, log lines.
  * - `labels`: selector (`app=web,tier in (a,b),!canary` or `{app: web}`) on the object's labels, the
- *   involved object's labels (when the caller knows them) or the pod's labels.
+ *   involved object's labels (KubeEvent.involvedLabels, when the watcher knew them) or the pod's labels.
  * - `log`: RE2 regex searched in each log line (`ignoreCase` applies to it).
  */
 export interface RuleConfig {
