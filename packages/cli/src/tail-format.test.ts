@@ -13,7 +13,7 @@ const batch: Encodable<LogBatch> = {
   restartCount: 0,
   source: "follow",
   seqStart: 0,
-  lines: [{ timestamp: "2026-11-22T01:00:00.000000001Z", line: "hello" }],
+  lines: [{ timestamp: "2026-11-22T01:00:00.000000001Z", line: "hello", truncated: false, originalBytes: 0 }],
   podOwnerRefs: [],
   node: "node-1",
   observedAtMs: 0,
