@@ -9,6 +9,8 @@ export default defineConfig({
       "packages/*/test/**/*.test.ts",
       "services/*/src/**/*.test.ts",
       "services/*/test/**/*.test.ts",
+      "apps/*/src/**/*.test.ts",
+      "apps/*/test/**/*.test.ts",
       "test/**/*.test.ts",
     ],
     pool: "forks",

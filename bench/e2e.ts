@@ -77,7 +77,7 @@ for (const s of SERVICE_NAMES) {
   // The writer is left uncapped: for the loss check it holds whole stories (every line, no elision) in memory.
   const capped = s !== "writer";
   const flags = [...(HEAP > 0 && capped ? [`--max-old-space-size=${HEAP}`] : []), ...(SEMI > 0 && capped ? [`--max-semi-space-size=${SEMI}`] : []), ...(PROFILE.includes(s) ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [])];
-  const p = spawn(process.execPath, [...flags, "--import", "tsx", path.join(ROOT, "packages/cli/src/main.ts"), "run", s], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", "ignore", "inherit"] });
+  const p = spawn(process.execPath, [...flags, "--import", "tsx", path.join(ROOT, "apps/cli/src/main.ts"), "run", s], { cwd: ROOT, env: { ...env, ...extra }, stdio: ["ignore", "ignore", "inherit"] });
   procs.set(s, p);
 }
 const sampler = setInterval(() => {

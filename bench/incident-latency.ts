@@ -1,7 +1,7 @@
 // Incident latency of the correlator: time from a pod's CrashLoopBackOff status change entering the clean stream
 // to its IncidentContext on the bus, at 20 failures/s with and without 10,000 log lines/s of background load,
 // plus the correlator's resident memory. The correlator runs as its own process as in production — the esbuild
-// bundle (`node packages/cli/dist/faro.mjs run correlator`, rebuilt when older than the sources) with the
+// bundle (`node apps/cli/dist/faro.mjs run correlator`, rebuilt when older than the sources) with the
 // deployment's default NODE_OPTIONS for the correlator (deploy/helm/faro/values.yaml) — against a nats-server
 // and redis-server started here. Upstream stages (watcher, filter) are not included.
 import { execFileSync, spawn } from "node:child_process";
@@ -37,7 +37,7 @@ const NODE_FLAGS = process.env.BENCH_NODE_FLAGS;
 // BENCH_BUILD=1 rebuilds the bundle even when it is newer than every source file.
 const FORCE_BUILD = process.env.BENCH_BUILD === "1";
 const root = path.resolve(import.meta.dirname, "..");
-const BUNDLE = path.join(root, "packages", "cli", "dist", "faro.mjs");
+const BUNDLE = path.join(root, "apps", "cli", "dist", "faro.mjs");
 const TENANT = "bench";
 const CLUSTER = "bench";
 const NS = "load";

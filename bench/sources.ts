@@ -37,7 +37,7 @@ function procRss(pid: number): { rss: number; hwm: number } {
   }
 }
 
-// How the services run. Default: as in production, the bundle (`node packages/cli/dist/faro.mjs run <name>`,
+// How the services run. Default: as in production, the bundle (`node apps/cli/dist/faro.mjs run <name>`,
 // built here first by scripts/build.ts). BENCH_RUNTIME=tsx: the sources through the tsx loader, for comparison.
 const RUNTIME = process.env.BENCH_RUNTIME === "tsx" ? "tsx" : "bundle";
 let built = false;
@@ -61,7 +61,7 @@ async function startService(name: string, env: Record<string, string>): Promise<
   // As deployed: the service's NODE_OPTIONS from the Helm chart. BENCH_NODE_FLAGS replaces them (e.g.
   // "--max-old-space-size=64"; "" = V8 defaults). Passed as NODE_OPTIONS (not argv), as in a pod.
   const flags = process.env.BENCH_NODE_FLAGS ?? deploymentNodeOptions(name);
-  const args = RUNTIME === "bundle" ? ["packages/cli/dist/faro.mjs", "run", name] : ["--import", "tsx", `services/${name}/src/main.ts`];
+  const args = RUNTIME === "bundle" ? ["apps/cli/dist/faro.mjs", "run", name] : ["--import", "tsx", `services/${name}/src/main.ts`];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: {

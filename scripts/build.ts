@@ -9,12 +9,12 @@ import path from "node:path";
 import { build, type Plugin } from "esbuild";
 
 const root = path.resolve(import.meta.dirname, "..");
-const outdir = path.join(root, "packages", "cli", "dist");
+const outdir = path.join(root, "apps", "cli", "dist");
 const outfile = path.join(outdir, "faro.mjs");
 
 function externals(): string[] {
   const names = new Set<string>();
-  for (const dir of ["packages", "services"]) {
+  for (const dir of ["packages", "services", "apps"]) {
     for (const pkg of fs.readdirSync(path.join(root, dir))) {
       const pj = path.join(root, dir, pkg, "package.json");
       if (!fs.existsSync(pj)) continue;
@@ -45,9 +45,9 @@ const sourceLocation: Plugin = {
 const banner = [
   'import { fileURLToPath as __faroFileURLToPath, pathToFileURL as __faroPathToFileURL } from "node:url";',
   'import { join as __faroJoin } from "node:path";',
-  // The entry and its chunks live under packages/cli/dist/; the workspace root is above that.
+  // The entry and its chunks live under apps/cli/dist/; the workspace root is above that.
   "const __faroSelf = __faroFileURLToPath(import.meta.url);",
-  "const __faroRoot = __faroSelf.slice(0, __faroSelf.lastIndexOf(__faroJoin('packages', 'cli', 'dist')));",
+  "const __faroRoot = __faroSelf.slice(0, __faroSelf.lastIndexOf(__faroJoin('apps', 'cli', 'dist')));",
   "const __faroSource = (p) => __faroJoin(__faroRoot, p);",
   "const __faroSourceUrl = (p) => __faroPathToFileURL(__faroJoin(__faroRoot, p)).href;",
 ].join("\n");
@@ -55,7 +55,7 @@ const banner = [
 const started = Date.now();
 fs.rmSync(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [path.join(root, "packages", "cli", "src", "main.ts")],
+  entryPoints: [path.join(root, "apps", "cli", "src", "main.ts")],
   outdir,
   entryNames: "faro",
   chunkNames: "chunks/[name]-[hash]",

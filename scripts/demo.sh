@@ -7,4 +7,4 @@ bash scripts/setup.sh
 bash scripts/services.sh up
 export FARO_NATS_URL="${FARO_NATS_URL:-nats://127.0.0.1:4222}"
 export FARO_REDIS_URL="${FARO_REDIS_URL:-redis://127.0.0.1:6379}"
-exec node_modules/.bin/tsx packages/cli/src/main.ts demo "$@"
+exec node_modules/.bin/tsx apps/cli/src/main.ts demo "$@"

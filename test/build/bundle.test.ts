@@ -1,4 +1,4 @@
-// The production bundle (packages/cli/dist/faro.mjs, built by scripts/build.ts) runs without tsx and
+// The production bundle (apps/cli/dist/faro.mjs, built by scripts/build.ts) runs without tsx and
 // finds the data files that sit next to the sources (proto, story schema, built-in scenarios).
 import { execFile } from "node:child_process";
 import path from "node:path";
@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
-const bundle = path.join(root, "packages", "cli", "dist", "faro.mjs");
+const bundle = path.join(root, "apps", "cli", "dist", "faro.mjs");
 
 async function faro(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 
 export const ROOT = path.resolve(import.meta.dirname, "../..");
-export const CLI = path.join(ROOT, "packages/cli/src/main.ts");
+export const CLI = path.join(ROOT, "apps/cli/src/main.ts");
 
 export interface Child {
   proc: ChildProcess;
@@ -12,7 +12,7 @@ export interface Child {
   exited: Promise<number | null>;
 }
 
-/** `node --import tsx packages/cli/src/main.ts <args>` with extra environment. */
+/** `node --import tsx apps/cli/src/main.ts <args>` with extra environment. */
 export function faro(args: string[], env: Record<string, string>): Child {
   const proc = spawn(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";

@@ -1,5 +1,5 @@
 // Connects to NATS with endless jittered-backoff reconnects, logs status changes and exposes JetStream handles.
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type Authenticator, type NatsConnection, type TlsOptions } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from "@nats-io/jetstream";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -27,6 +27,10 @@ export interface ConnectBusOptions {
   user?: string;
   pass?: string;
   token?: string;
+  /** Authenticators (user/password, token, NKey, .creds), as @faro/kernel builds them from configuration. */
+  authenticator?: Authenticator[];
+  /** TLS (CA, client certificate and key files); `tls://` URLs turn TLS on as well. */
+  tls?: TlsOptions;
   /**
    * Capture where each request/publish started, for the stack of a later timeout (default false). The
    * client builds an Error (a stack trace) per request up front for this: ~3 % of a busy service's CPU,
@@ -74,6 +78,8 @@ export async function connectBus(opts: ConnectBusOptions): Promise<Bus> {
       user: opts.user,
       pass: opts.pass,
       token: opts.token,
+      ...(opts.authenticator ? { authenticator: opts.authenticator } : {}),
+      ...(opts.tls ? { tls: opts.tls } : {}),
       noAsyncTraces: opts.asyncTraces !== true,
     });
   } catch (err) {

@@ -5,15 +5,8 @@ import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node"
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
 import { backoffDelay, sleep } from "./backoff.js";
-import {
-  deadLetterHeaders,
-  deadLetterMsgId,
-  headerMap,
-  rawDeadLetter,
-  type DeadLetterBuilder,
-  type DeadLetterKind,
-  type DeadLetterSource,
-} from "./dead-letter.js";
+import { buildDlqSubject, deadLetterId, encodeDeadLetter } from "@faro/contracts";
+import { deadLetterHeaders, headerMap, type DeadLetterKind, type DeadLetterSource } from "./dead-letter.js";
 import { DeadLetterError, PoisonError, RetryableError, StoppedError } from "./errors.js";
 import { busMetrics, type BusMetrics } from "./metrics.js";
 import { ensureConsumer, type ConsumerSpec } from "./provision.js";
@@ -45,8 +38,17 @@ export interface ConsumerGroupOptions {
   stream: string;
   consumer: ConsumerSpec;
   handler: BusHandler;
-  /** Subject dead letters are published to (a stream must capture it, see ensureDlqStream). */
-  dlqSubject: string;
+  /**
+   * Subject of every dead letter; default `faro.v1.dlq.<service>.<stage>` (FARO_DLQ captures it), the stage
+   * being the PoisonError's, else `poisonStage`, and `deliver` for max deliveries.
+   */
+  dlqSubject?: string;
+  /** Stage of dead letters for poison messages whose error names none. Default `decode`. */
+  poisonStage?: string;
+  /** Put the original bytes into the envelope (default false: raw messages are not redacted). */
+  includePayload?: boolean;
+  /** Called once per stored (not duplicate) dead letter, e.g. to count it in the service's metrics. */
+  onDeadLetter?: (info: { stage: string; kind: DeadLetterKind; reason: string }) => void;
   /** Service name written into dead letters and logs. */
   service: string;
   /** Handlers running at once in this replica. Default 64. */
@@ -55,8 +57,6 @@ export interface ConsumerGroupOptions {
   batch?: number;
   /** Marks more errors as poison (e.g. a decoder's error class) in addition to PoisonError. */
   isPoison?: (err: unknown) => boolean;
-  /** Payload of dead letters; default: the original bytes. */
-  buildDeadLetter?: DeadLetterBuilder;
   /** Nak delay for delivery n is base × 2^(n-1), capped. Defaults 500 ms and 30 s. */
   nakBaseMs?: number;
   nakMaxMs?: number;
@@ -396,7 +396,8 @@ export class ConsumerGroup {
         outcome = "dead_letter";
         const reason = err instanceof Error ? err.message : String(err);
         try {
-          await this.deadLetter(this.source(msg), reason, "poison");
+          const stage = (err instanceof PoisonError ? err.stage : undefined) ?? this.opts.poisonStage ?? "decode";
+          await this.deadLetter(this.source(msg), reason, "poison", stage);
           m.term();
           this.metrics.termed.inc(this.label);
         } catch (dlErr) {
@@ -440,19 +441,35 @@ export class ConsumerGroup {
     };
   }
 
-  private async deadLetter(src: DeadLetterSource, reason: string, kind: DeadLetterKind): Promise<void> {
-    const build = this.opts.buildDeadLetter ?? rawDeadLetter;
+  /** Publishes the documented DeadLetter envelope (docs/subjects.md) with id `dl:<service>:<stage>:<seq>`. */
+  private async deadLetter(src: DeadLetterSource, reason: string, kind: DeadLetterKind, stage: string): Promise<void> {
+    const subject = this.opts.dlqSubject ?? buildDlqSubject(this.opts.service, stage);
     try {
-      const payload = build(src, reason);
-      const ack = await this.dlq.publish(this.opts.dlqSubject, payload, {
-        msgId: deadLetterMsgId(src.stream, src.seq),
+      const include = this.opts.includePayload === true;
+      const payload = encodeDeadLetter({
+        service: this.opts.service,
+        stage,
+        originalSubject: src.subject,
+        reason: kind === "max_deliveries" ? "max deliveries exceeded" : "poison message",
+        error: reason,
+        deliveries: src.deliveryCount,
+        streamSeq: src.seq,
+        payload: include ? src.data : new Uint8Array(),
+        payloadWithheld: !include,
+        atMs: Date.now(),
+      });
+      const ack = await this.dlq.publish(subject, payload, {
+        msgId: deadLetterId(this.opts.service, stage, src.seq),
         headers: deadLetterHeaders(src, reason, this.opts.service, kind),
       });
-      if (!ack.duplicate) this.metrics.deadLettered.inc({ ...this.label, reason: kind });
-      this.logger.warn({ seq: src.seq, subject: src.subject, reason, kind, dlqSeq: ack.seq }, "message dead-lettered");
+      if (!ack.duplicate) {
+        this.metrics.deadLettered.inc({ ...this.label, reason: kind });
+        this.opts.onDeadLetter?.({ stage, kind, reason });
+      }
+      this.logger.warn({ seq: src.seq, subject: src.subject, reason, kind, stage, dlqSeq: ack.seq }, "message dead-lettered");
     } catch (err) {
       this.metrics.deadLetterErrors.inc(this.label);
-      throw new DeadLetterError(src.stream, src.seq, this.opts.dlqSubject, { cause: err });
+      throw new DeadLetterError(src.stream, src.seq, subject, { cause: err });
     }
   }
 
@@ -492,6 +509,7 @@ export class ConsumerGroup {
         },
         "max deliveries exceeded",
         "max_deliveries",
+        "deliver",
       );
     } catch (err) {
       this.logger.error({ err, seq: adv.stream_seq }, "dead-lettering a message that exceeded max deliveries failed");

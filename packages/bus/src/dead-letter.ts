@@ -1,4 +1,4 @@
-// Dead-letter envelope: the original bytes plus headers naming the reason, the service and the origin.
+// Dead-letter headers: the reason, the service and the origin of a message the DeadLetter envelope carries.
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
 
 export const DLQ_HEADERS = {
@@ -26,20 +26,10 @@ export interface DeadLetterSource {
   deliveryCount: number;
 }
 
-/** Builds the dead-letter payload; the default keeps the original bytes (a protobuf envelope can replace it). */
-export type DeadLetterBuilder = (msg: DeadLetterSource, reason: string) => Uint8Array;
-
-export const rawDeadLetter: DeadLetterBuilder = (msg) => msg.data;
-
 /** Header values must be one line; reasons come from error messages, so flatten and bound them. */
 export function headerSafe(v: string, max = 1024): string {
   const flat = v.replace(/[\r\n]+/g, " ").trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat || "unknown";
-}
-
-/** The deterministic msgId of a dead letter: one per stream sequence, so replicas and retries store it once. */
-export function deadLetterMsgId(stream: string, seq: number): string {
-  return `dlq:${stream}:${seq}`;
 }
 
 export function deadLetterHeaders(msg: DeadLetterSource, reason: string, service: string, kind: DeadLetterKind): MsgHdrs {

@@ -94,8 +94,11 @@ export class RetryableError extends BusError {
  */
 export class PoisonError extends BusError {
   override name = "PoisonError";
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The dead letter's stage (`decode`, `redact`, `write`, …); the consumer group's default when unset. */
+  readonly stage: string | undefined;
+  constructor(message: string, options?: { cause?: unknown; stage?: string }) {
     super(message, options);
+    this.stage = options?.stage;
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type BusMessage,
   type ConsumerGroupOptions,
 } from "../src/index.js";
+import { decodeDeadLetter } from "@faro/contracts";
 import { consumerSpec, dec, enc, streamSpec, waitFor } from "./helpers.js";
 
 const silent = pino({ level: "silent" });
@@ -49,6 +50,7 @@ describe("ConsumerGroup", () => {
       consumer: consumerSpec(durable),
       handler,
       dlqSubject: `dlq.${stream}`,
+      includePayload: true,
       service: "test-service",
       registry,
       logger: silent,
@@ -110,13 +112,15 @@ describe("ConsumerGroup", () => {
     await waitFor(() => handled.length === 2, 10_000, "good messages");
     await waitFor(async () => (await dlqMessages("POISON")).length === 1, 10_000, "dead letter");
     const [dl] = await dlqMessages("POISON");
-    expect(dec(dl!.data)).toBe("bad");
+    const envelope = decodeDeadLetter(dl!.data);
+    expect(envelope).toMatchObject({ service: "test-service", stage: "decode", originalSubject: "poison.b", error: "cannot decode: bad magic", payloadWithheld: false });
+    expect(dec(envelope.payload)).toBe("bad");
     expect(dl!.header.get(DLQ_HEADERS.reason)).toBe("cannot decode: bad magic");
     expect(dl!.header.get(DLQ_HEADERS.service)).toBe("test-service");
     expect(dl!.header.get(DLQ_HEADERS.originalSubject)).toBe("poison.b");
     expect(dl!.header.get(DLQ_HEADERS.originalSeq)).toBe("2");
     expect(dl!.header.get("Faro-Tenant")).toBe("t1");
-    expect(dl!.header.get("Nats-Msg-Id")).toBe("dlq:POISON:2");
+    expect(dl!.header.get("Nats-Msg-Id")).toBe("dl:test-service:decode:2");
     expect(handled).toEqual(["good-1", "good-2"]);
     // term()'ed: nothing left pending, never redelivered.
     await waitFor(async () => (await bus.jsm.consumers.info("POISON", "worker")).num_ack_pending === 0, 5000, "term");
@@ -139,7 +143,9 @@ describe("ConsumerGroup", () => {
     await pub.publish("maxdel.x", enc("doomed"), { msgId: "md-1" });
     await waitFor(async () => (await dlqMessages("MAXDEL")).length >= 1, 10_000, "max-deliveries dead letter");
     const [dl] = await dlqMessages("MAXDEL");
-    expect(dec(dl!.data)).toBe("doomed");
+    const envelope = decodeDeadLetter(dl!.data);
+    expect(envelope).toMatchObject({ stage: "deliver", reason: "max deliveries exceeded", deliveries: 2 });
+    expect(dec(envelope.payload)).toBe("doomed");
     expect(dl!.header.get(DLQ_HEADERS.reason)).toBe("max deliveries exceeded");
     expect(dl!.header.get(DLQ_HEADERS.kind)).toBe("max_deliveries");
     expect(dl!.header.get(DLQ_HEADERS.deliveries)).toBe("2");

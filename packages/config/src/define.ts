@@ -30,10 +30,28 @@ function makeCommonFields(httpPort: number) {
     nats: field.object(
       {
         url: field.url({
-          description: "NATS server URL (JetStream enabled).",
+          description: "NATS server URL (JetStream enabled); several servers separated by commas. `nats://user:password@host` and `nats://token@host` carry credentials.",
           default: "nats://127.0.0.1:4222",
           example: "nats://nats.faro.svc:4222",
           protocols: ["nats", "tls", "ws", "wss"],
+        }),
+        user: field.string({ description: "NATS user (user/password authentication); overrides the URL's user.", optional: true, example: "faro" }),
+        password: field.string({ description: "NATS password for `nats.user`.", optional: true, example: "s3cret" }),
+        token: field.string({ description: "NATS token authentication.", optional: true, example: "t0ken" }),
+        nkeySeedFile: field.string({ description: "File holding an NKey seed (`SU…`) for NKey authentication.", optional: true, example: "/etc/faro/nats.nk" }),
+        credsFile: field.string({ description: "A `.creds` file (JWT and NKey seed) for decentralised authentication.", optional: true, example: "/etc/faro/faro.creds" }),
+        tls: field.object(
+          {
+            ca: field.string({ description: "CA certificate (PEM file) that signed the server's certificate; setting any tls.* field turns TLS on.", optional: true, example: "/etc/faro/tls/ca.pem" }),
+            cert: field.string({ description: "Client certificate (PEM file) for servers that verify clients.", optional: true, example: "/etc/faro/tls/client.pem" }),
+            key: field.string({ description: "Private key (PEM file) of `nats.tls.cert`.", optional: true, example: "/etc/faro/tls/client-key.pem" }),
+          },
+          { description: "TLS towards NATS." },
+        ),
+        provision: field.boolean({
+          description: "Create or update the streams this service reads and writes at start; false = they must exist (provisioned elsewhere) and are only checked.",
+          default: true,
+          example: false,
         }),
       },
       { description: "NATS JetStream connection." },
@@ -41,13 +59,51 @@ function makeCommonFields(httpPort: number) {
     redis: field.object(
       {
         url: field.url({
-          description: "Redis URL (state, leases, checkpoints).",
+          description: "Redis URL (state, leases, checkpoints); `redis://user:password@host:6379/0`, `rediss://` for TLS.",
           default: "redis://127.0.0.1:6379",
           example: "redis://redis.faro.svc:6379/0",
           protocols: ["redis", "rediss"],
         }),
+        username: field.string({ description: "Redis ACL user; overrides the URL's user.", optional: true, example: "faro" }),
+        password: field.string({ description: "Redis password (requirepass or the ACL user's); overrides the URL's password.", optional: true, example: "s3cret" }),
+        tls: field.object(
+          {
+            ca: field.string({ description: "CA certificate (PEM file) for `rediss://` servers with a private CA.", optional: true, example: "/etc/faro/tls/ca.pem" }),
+          },
+          { description: "TLS towards Redis." },
+        ),
       },
       { description: "Redis connection." },
+    ),
+    publish: field.object(
+      {
+        window: field.int({
+          description: "Publishes awaiting their JetStream ack; work waits (backpressure) while the window is full.",
+          default: 1024,
+          example: 256,
+          min: 1,
+          max: 65536,
+        }),
+        timeout: field.duration({ description: "Wait for one PubAck before retrying with the same message id.", default: "5s", example: "10s", min: 10 }),
+        retryFor: field.duration({
+          description: "How long a publish retries transient failures before the work that needed it is retried (nak, restart from checkpoint).",
+          default: "60s",
+          example: "2m",
+          min: 10,
+        }),
+      },
+      { description: "Publishing to JetStream (every publisher of the service)." },
+    ),
+    deadLetters: field.object(
+      {
+        includePayload: field.boolean({
+          description:
+            "Put the original bytes into dead letters of undecodable messages. Off by default: raw messages are not redacted, and the original stays in its stream (the dead letter names its stream sequence). Redaction failures never carry their payload.",
+          default: false,
+          example: true,
+        }),
+      },
+      { description: "Dead letters (FARO_DLQ, faro.v1.dlq.<service>.<stage>)." },
     ),
     log: field.object(
       {

@@ -5,7 +5,11 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "@faro/config";
 import { buildRawSubject, encodeLogBatch } from "@faro/contracts";
-import { compileFilterConfig, configSchema, loadFilterConfig, rulesConfigOf } from "./config.js";
+import { loadServiceConfig } from "@faro/kernel";
+import { compileFilterConfig, configSchema, rulesConfigOf } from "./config.js";
+import { filterService } from "./definition.js";
+
+const loadFilterConfig = (o: { file: string }) => loadServiceConfig(filterService, o);
 import { createProcessor } from "./processor.js";
 
 function file(yaml: string): string {

@@ -1,6 +1,6 @@
 // The filter's configuration schema (tenants, noise rules, redaction rules, consumption, publishing) and
 // its load-time validation: a rule RE2 cannot compile is a configuration error (exit 2) naming the rule.
-import { ConfigError, defineSchema, exitOnConfigError, field, loadConfig, type ConfigOf, type LoadOptions } from "@faro/config";
+import { ConfigError, defineSchema, field, type ConfigOf } from "@faro/config";
 import { RuleError, createRedactor, type Redactor, type UserRule } from "@faro/redact";
 import { compileTenants, type TenantMatcher } from "./rules/index.js";
 import type { FilterRulesConfig, RuleConfig, TenantConfig } from "./rules/index.js";
@@ -141,48 +141,13 @@ export const configSchema = defineSchema(
         }),
         ackWait: field.duration({ description: "Redelivery after this long without an ack.", default: "30s", example: "1m", min: 1000 }),
         maxDeliver: field.int({
-          description: "Deliveries before a message is dead-lettered (stage `decode`, reason `max deliveries exceeded`).",
+          description: "Deliveries before a message is dead-lettered (stage `deliver`, reason `max deliveries exceeded`).",
           default: 10,
           example: 20,
           min: 2,
         }),
       },
       { description: "Consuming FARO_RAW (durable consumer `filter`, shared by every replica)." },
-    ),
-    publish: field.object(
-      {
-        window: field.int({
-          description: "Publishes to FARO_CLEAN awaiting their ack; handlers wait (backpressure) while it is full.",
-          default: 1024,
-          example: 256,
-          min: 1,
-          max: 65536,
-        }),
-        timeout: field.duration({ description: "Wait for one PubAck before retrying with the same message id.", default: "5s", example: "10s", min: 10 }),
-        retryFor: field.duration({
-          description: "How long a publish retries transient failures before the raw message is nak'ed for redelivery.",
-          default: "30s",
-          example: "1m",
-          min: 10,
-        }),
-        ensureStreams: field.boolean({
-          description: "Create or update FARO_RAW, FARO_CLEAN and FARO_DLQ at start (turn off when provisioned elsewhere).",
-          default: true,
-          example: false,
-        }),
-      },
-      { description: "Publishing to FARO_CLEAN." },
-    ),
-    deadLetters: field.object(
-      {
-        includePayload: field.boolean({
-          description:
-            "Put the raw bytes of undecodable messages into their dead letters. Off by default: raw messages are not redacted, and the original stays in FARO_RAW (the dead letter names its stream sequence). Redaction failures never carry their payload.",
-          default: false,
-          example: true,
-        }),
-      },
-      { description: "Dead letters (FARO_DLQ, faro.v1.dlq.filter.<stage>)." },
     ),
   },
   { httpPort: 9103 },
@@ -260,20 +225,4 @@ export function compileFilterConfig(config: Pick<FilterConfig, "tenants" | "glob
     throw err;
   }
   return { matcher, redactor };
-}
-
-/** loadConfig plus rule compilation; throws ConfigError for either kind of problem. */
-export function loadFilterConfig(options: LoadOptions = {}): FilterConfig {
-  const config = loadConfig(configSchema, options);
-  compileFilterConfig(config);
-  return config;
-}
-
-/** For main: on any configuration problem (schema or rules) print it and exit 2. */
-export function loadFilterConfigOrExit(options: LoadOptions = {}): FilterConfig {
-  try {
-    return loadFilterConfig(options);
-  } catch (err) {
-    return exitOnConfigError(err);
-  }
 }

@@ -8,18 +8,6 @@ export class FilterError extends Error {
   }
 }
 
-/** Starting failed: NATS, a stream or the durable consumer were not available. */
-export class FilterStartError extends FilterError {
-  override name = "FilterStartError";
-  constructor(
-    readonly step: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`filter start failed at ${step}: ${message}`, options);
-  }
-}
-
 /**
  * A raw message cannot be understood (bad subject, undecodable payload, subject and payload disagree).
  * It can never succeed: the service turns it into a PoisonError (dead letter, stage `decode`).

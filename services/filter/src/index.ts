@@ -3,19 +3,18 @@ export {
   configSchema,
   DEFAULT_EXCLUDED_NAMESPACES,
   compileFilterConfig,
-  loadFilterConfig,
-  loadFilterConfigOrExit,
   rulesConfigOf,
   redactionRulesOf,
 } from "./config.js";
 export type { FilterConfig, CompiledFilterConfig } from "./config.js";
-export { createFilter, natsEndpoint, SERVICE, DURABLE, DLQ_DECODE_SUBJECT, DLQ_REDACT_SUBJECT } from "./service.js";
-export type { Filter, FilterDeps, FilterStatus } from "./service.js";
+export { filterService } from "./definition.js";
+export { createFilter, SERVICE, DURABLE, DLQ_DECODE_SUBJECT, DLQ_REDACT_SUBJECT } from "./service.js";
+export type { Filter, FilterStatus } from "./service.js";
 export { createProcessor, baseMsgId, cleanMsgId, safeReason, subsequenceIndexes } from "./processor.js";
 export type { Processor, RawInput, CleanOutput, Outcome, DropReason } from "./processor.js";
 export { filterMetrics } from "./metrics.js";
 export type { FilterMetrics } from "./metrics.js";
-export { FilterError, FilterStartError, MalformedMessageError, RedactStageError } from "./errors.js";
+export { FilterError, MalformedMessageError, RedactStageError } from "./errors.js";
 export { compileTenants } from "./rules/index.js";
 export type { TenantMatcher } from "./rules/index.js";
 export type { FilterRulesConfig, TenantConfig, RuleConfig } from "./rules/index.js";

@@ -7,13 +7,13 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { loadConfig } from "@faro/config";
+import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { decodeLogBatch, FARO_CLEAN, FARO_RAW, parseSubject } from "@faro/contracts";
 import { ANNOTATION_PREFIX, startCluster, type Cluster } from "@faro/kube-sim";
 import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
-import { configSchema as watcherSchema, createWatcher, type Watcher } from "@faro/watcher";
-import { configSchema as streamerSchema, createLogStreamer, type LogStreamer } from "@faro/log-streamer";
-import { createFilter, type Filter } from "../src/service.js";
+import { watcherService } from "@faro/watcher";
+import { logStreamerService } from "@faro/log-streamer";
+import { filterService } from "../src/definition.js";
 import { bytesContain, filterConfig, readStream, until } from "./helpers.js";
 
 const GITHUB = `ghp_${"e2eGhTok".repeat(4)}abcd`; // ghp_ + 36
@@ -42,9 +42,9 @@ describe("end to end: nothing downstream of the filter carries a planted secret"
   let redis: ManagedServer;
   let cluster: Cluster;
   let nc: NatsConnection;
-  let watcher: Watcher;
-  let streamer: LogStreamer;
-  let filter: Filter;
+  let watcher: RunningService | undefined;
+  let streamer: RunningService | undefined;
+  let filter: RunningService | undefined;
   let dir: string;
 
   beforeAll(async () => {
@@ -61,12 +61,9 @@ describe("end to end: nothing downstream of the filter carries a planted secret"
       FARO_HTTP_PORT: "0",
     };
     const logger = pino({ level: "silent" });
-    watcher = createWatcher(loadConfig(watcherSchema, { env }), { logger });
-    await watcher.start();
-    streamer = createLogStreamer(loadConfig(streamerSchema, { env: { ...env, FARO_STREAMS_SCAN_INTERVAL: "100ms" } }), { logger });
-    await streamer.start();
-    filter = createFilter(filterConfig(`tenants: [{ name: shop-team, namespaces: [shop] }]\n`, env), { logger });
-    await filter.start();
+    watcher = await startService(watcherService, loadServiceConfig(watcherService, { env }), { logger, http: false });
+    streamer = await startService(logStreamerService, loadServiceConfig(logStreamerService, { env: { ...env, FARO_STREAMS_SCAN_INTERVAL: "100ms" } }), { logger, http: false });
+    filter = await startService(filterService, filterConfig(`tenants: [{ name: shop-team, namespaces: [shop] }]\n`, env), { logger, http: false });
     nc = await connect({ servers: nats.url });
 
     const store = cluster.store;

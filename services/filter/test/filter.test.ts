@@ -18,9 +18,11 @@ import {
   type ResourceChange,
 } from "@faro/contracts";
 import { DLQ_HEADERS } from "@faro/bus";
-import { checkServiceContract, Lifecycle, startHttpServer } from "@faro/observability";
+import { startService, type RunningService } from "@faro/kernel";
+import { checkServiceContract } from "@faro/observability";
 import { startNats, type ManagedServer } from "@faro/test-harness";
-import { createFilter, type Filter } from "../src/service.js";
+import { filterService } from "../src/definition.js";
+import type { Filter } from "../src/service.js";
 import { bytesContain, filterConfig, readStream, until } from "./helpers.js";
 
 const SECRETS = ["hunter2-Pa55word", "AKIAIOSFODNN7EXAMPLE", "itk_Q1w2E3r4"];
@@ -77,17 +79,18 @@ describe("filter service over NATS", () => {
   let nc: NatsConnection;
   let js: JetStreamClient;
   let filter: Filter;
+  let svc: RunningService<Filter>;
 
   beforeAll(async () => {
     nats = await startNats();
-    filter = createFilter(filterConfig(CONFIG, { FARO_NATS_URL: nats.url }), { logger: pino({ level: "silent" }) });
-    await filter.start();
+    svc = await startService(filterService, filterConfig(CONFIG, { FARO_NATS_URL: nats.url }), { logger: pino({ level: "silent" }) });
+    filter = svc.instance;
     nc = await connect({ servers: nats.url });
     js = jetstream(nc);
   });
 
   afterAll(async () => {
-    await filter?.stop();
+    await svc?.stop();
     await nc?.close();
     await nats?.stop();
   });
@@ -188,26 +191,20 @@ describe("filter service over NATS", () => {
     expect(bytesContain(dl.data, SECRETS[0]!)).toBe(false);
     for (const v of dl.headers.values()) expect(v).not.toContain(SECRETS[0]);
     expect((await readStream(nc, "FARO_CLEAN")).some((m) => m.subject.includes("web-bad"))).toBe(false);
-    const metrics = await filter.metrics.registry.metrics();
+    const metrics = await svc.handle.metrics.registry.metrics();
     expect(metrics).toMatch(/faro_filter_redaction_failures_total\{[^}]*category="obj"[^}]*\} 1/);
     expect(metrics).toMatch(/faro_dead_letters_total\{[^}]*reason="redact"[^}]*\} 1/);
   });
 
   it("counts per tenant and rule, and follows the service contract", async () => {
     filter.filterMetrics.syncRuleStats();
-    const lifecycle = new Lifecycle("filter");
-    lifecycle.addReadinessCheck("consumer", () => filter.ready());
-    lifecycle.transition("ready");
-    const http = await startHttpServer({ port: 0, host: "127.0.0.1", registry: filter.metrics.registry, lifecycle, logger: pino({ level: "silent" }) });
-    try {
-      const report = await checkServiceContract(http.url, { expectReady: true });
+    {
+      const report = await checkServiceContract(svc.handle.http!.url, { expectReady: true });
       expect(report.metrics).toMatch(/faro_filter_log_lines_dropped_total\{[^}]*tenant="team-b",rule="healthz"[^}]*\} 1/);
       expect(report.metrics).toMatch(/faro_filter_published_total\{[^}]*tenant="team-a",category="obj"[^}]*\} [1-9]/);
       expect(report.metrics).toMatch(/faro_filter_redactions_total\{[^}]*rule="internal-token",category="log"[^}]*\} 1/);
       expect(report.metrics).toMatch(/faro_filter_rule_eval_seconds_total\{[^}]*rule="healthz"/);
       expect(report.metrics).toMatch(/faro_messages_dropped_total\{[^}]*reason="no_tenant"[^}]*\} 1/);
-    } finally {
-      await http.close();
     }
   });
 
@@ -243,12 +240,12 @@ describe("filter service over NATS", () => {
   });
 
   it("stop() is idempotent and releases the connection", async () => {
-    const f = createFilter(filterConfig(CONFIG, { FARO_NATS_URL: nats.url }), { logger: pino({ level: "silent" }) });
-    await f.start();
-    expect(f.ready()).toBe(true);
-    const [x, y] = [f.stop(), f.stop()];
+    const s = await startService(filterService, filterConfig(CONFIG, { FARO_NATS_URL: nats.url }), { logger: pino({ level: "silent" }) });
+    expect((await s.handle.lifecycle.readiness()).ready).toBe(true);
+    const [x, y] = [s.stop(), s.stop()];
     expect(x).toBe(y);
-    await x;
-    expect(f.ready()).toBe(false);
+    expect((await x).code).toBe(0);
+    expect(s.instance.readiness()).not.toBe(true);
+    expect(s.bus.nc.isClosed()).toBe(true);
   });
 });

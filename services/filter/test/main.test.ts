@@ -1,4 +1,4 @@
-// The filter as a process: an invalid rule exits 2 naming it; a valid config starts, serves the contract, and SIGTERM exits 0.
+// The filter as a process (`faro run filter`, the container entrypoint): an invalid rule exits 2 naming it; a valid config starts, serves the contract, and SIGTERM exits 0.
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -9,11 +9,11 @@ import { startNats, type ManagedServer } from "@faro/test-harness";
 import { until } from "./helpers.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
-const MAIN = path.join(ROOT, "services/filter/src/main.ts");
+const CLI = path.join(ROOT, "apps/cli/src/main.ts");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
 function run(args: string[], env: Record<string, string>) {
-  const child = spawn(TSX, [MAIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(TSX, [CLI, "run", "filter", ...args], { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
@@ -29,7 +29,7 @@ function configFile(yaml: string): string {
   return f;
 }
 
-describe("filter main", () => {
+describe("faro run filter", () => {
   let nats: ManagedServer;
   beforeAll(async () => {
     nats = await startNats();

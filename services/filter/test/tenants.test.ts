@@ -9,7 +9,8 @@ import { connect, type NatsConnection, type Subscription } from "@nats-io/transp
 import { AckPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { buildRawSubject, encodeLogBatch, FARO_CLEAN, parseSubject, type LogBatch } from "@faro/contracts";
 import { startNats, type ManagedServer } from "@faro/test-harness";
-import { createFilter, type Filter } from "../src/service.js";
+import { startService, type RunningService } from "@faro/kernel";
+import { filterService } from "../src/definition.js";
 import { filterConfig, until } from "./helpers.js";
 
 const CONF = fs.readFileSync(path.resolve(import.meta.dirname, "../../../deploy/nats/tenants.conf"), "utf8");
@@ -39,7 +40,7 @@ function collect(sub: Subscription) {
 
 describe("tenant isolation with deploy/nats/tenants.conf", () => {
   let nats: ManagedServer;
-  let filter: Filter;
+  let filter: RunningService | undefined;
   let a: NatsConnection;
   const errors: string[] = [];
 
@@ -50,7 +51,8 @@ describe("tenant isolation with deploy/nats/tenants.conf", () => {
     process.env.FARO_TENANT_TEAM_B_PASSWORD = PW.b;
     nats = await startNats({ config: CONF });
     const url = new URL(nats.url);
-    filter = createFilter(
+    filter = await startService(
+      filterService,
       filterConfig(
         `tenants:
   - { name: team-a, namespaces: [shop], include: [{ labels: "team=a" }] }
@@ -60,7 +62,6 @@ describe("tenant isolation with deploy/nats/tenants.conf", () => {
       ),
       { logger: pino({ level: "silent" }) },
     );
-    await filter.start();
     // The operator's part: one pull consumer per tenant, filtered to its token.
     const ops = await connect({ servers: nats.url, user: "faro", pass: PW.faro });
     const jsm = await jetstreamManager(ops);

@@ -16,7 +16,7 @@ const web = story("web", { logBatches: 3, linesPerBatch: 4 });
 const api = story("api", { namespace: "pay" });
 
 function faro(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "packages/cli/src/main.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/cli/src/main.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));

@@ -28,7 +28,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("faro stories show", () => {
   it("prints the unread instance logs and the entry that says so", async () => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "packages/cli/src/main.ts"), "stories", "show", web.sc.storyId, "--dir", dir], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/cli/src/main.ts"), "stories", "show", web.sc.storyId, "--dir", dir], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const code = await new Promise((resolve) => child.on("exit", resolve));

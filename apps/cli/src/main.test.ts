@@ -33,7 +33,7 @@ describe("faro CLI", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faro-sim-"));
     const kc = path.join(dir, "kubeconfig");
     const root = path.resolve(import.meta.dirname, "../../..");
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "packages/cli/src/main.ts"), "sim", "--kubeconfig", kc, "--scenario", "rollout", "--speed", "10"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/cli/src/main.ts"), "sim", "--kubeconfig", kc, "--scenario", "rollout", "--speed", "10"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (out += d.toString()));

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 
 const ROOT = path.resolve(import.meta.dirname, "../../../..");
-const MAIN = path.join(ROOT, "packages/cli/src/main.ts");
+const MAIN = path.join(ROOT, "apps/cli/src/main.ts");
 const TSX = path.join(ROOT, "node_modules/.bin/tsx");
 
 function faro(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {

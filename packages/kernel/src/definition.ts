@@ -1,0 +1,91 @@
+// A service is a definition: its name, its config schema, the streams it uses, whether it needs Redis, and a
+// factory that turns the connections the runner made into the service's start / stop / readiness.
+import type { Bus, ConsumerGroup, ConsumerGroupOptions, Publisher } from "@faro/bus";
+import type { StreamSpec } from "@faro/bus";
+import type { ConfigOf, Schema } from "@faro/config";
+import type { Logger, ReadinessResult, ServiceMetrics } from "@faro/observability";
+import type { Redis } from "ioredis";
+import { DefinitionError } from "./errors.js";
+
+/** What every service factory returns; the runner drives it through the documented lifecycle. */
+export interface ServiceInstance {
+  /** Starts work on the connections of the context. Runs while the lifecycle is `starting`. */
+  start(): Promise<void>;
+  /**
+   * Stops taking work and drains what is in flight (handlers finish, their publishes are acked). Releases
+   * what start() took itself (timers, watches, follows); the connections and publishers of the context
+   * are the runner's and are released after this returns. Idempotent.
+   */
+  stop(): Promise<void>;
+  /** Readiness as /readyz reports it; `{ ok: false, detail }` says why not. */
+  readiness(): ReadinessResult;
+}
+
+/** A publisher made by the kernel: the window, timeout and retry come from the common `publish` section. */
+export interface PublisherRequest {
+  /** Name used in logs and metric labels (e.g. `filter-clean`). */
+  name: string;
+  /** Overrides `publish.window` for this publisher. */
+  window?: number;
+}
+
+/** A consumer group made by the kernel: service name, connection, dead-letter envelope and metrics are filled in. */
+export type ConsumerGroupRequest = Omit<ConsumerGroupOptions, "nc" | "js" | "jsm" | "service" | "logger" | "registry" | "includePayload" | "onDeadLetter">;
+
+/** Everything a service gets from the runner. */
+export interface KernelContext<C> {
+  readonly name: string;
+  readonly config: C;
+  readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+  /** The NATS/JetStream connection (every credential form, TLS), connected and with its streams provisioned. */
+  readonly bus: Bus;
+  /** Aborted when the service starts draining. */
+  readonly signal: AbortSignal;
+  /** The environment the service was started with (replica ids and the like). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The Redis connection; throws UndeclaredResourceError unless the definition says `redis: true`. */
+  redis(): Redis;
+  /** A publisher with the configured window; the runner closes it (flushing its window) after stop(). */
+  publisher(request: PublisherRequest): Publisher;
+  /** A consumer group on `bus` that dead-letters in the documented envelope and counts into the service metrics. */
+  consumerGroup(request: ConsumerGroupRequest): ConsumerGroup;
+}
+
+/** The config type every definition's schema produces (the common fields of @faro/config plus its own). */
+export type ServiceConfig<S extends Schema> = ConfigOf<S>;
+
+export interface ServiceDefinition<S extends Schema = Schema, I extends ServiceInstance = ServiceInstance> {
+  /** The service's name: lowercase, used in metrics, subjects (dead letters), durable names and `faro run <name>`. */
+  readonly name: string;
+  /** One line for `faro run --help` and the docs. */
+  readonly summary: string;
+  readonly schema: S;
+  /** Streams the service reads or writes; provisioned at start unless `nats.provision` is false (then checked). */
+  readonly streams: readonly StreamSpec[];
+  /** The service keeps state in Redis; the runner connects it and /readyz checks it. */
+  readonly redis: boolean;
+  /** Checks beyond the schema (e.g. compiling rules); throws ConfigError naming every problem. */
+  readonly validate?: (config: ConfigOf<S>) => void;
+  /** Builds the service from its context; must not do I/O (start() does). */
+  readonly create: (ctx: KernelContext<ConfigOf<S>>) => I;
+}
+
+/** Anything a pipeline can hold, whatever its schema and instance type. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyServiceDefinition = ServiceDefinition<any, ServiceInstance>;
+
+const NAME = /^[a-z][a-z0-9-]{0,30}[a-z0-9]$/;
+
+/** Declares a service. Checks the rules of the kernel once, at import time. */
+export function defineService<S extends Schema, I extends ServiceInstance>(def: ServiceDefinition<S, I>): ServiceDefinition<S, I> {
+  if (!NAME.test(def.name)) throw new DefinitionError(def.name, "the name must be a lowercase DNS-like label (a-z, 0-9, '-')");
+  if (def.schema.service !== def.name) throw new DefinitionError(def.name, `its schema is defined for "${def.schema.service}"`);
+  if (def.summary.trim() === "") throw new DefinitionError(def.name, "a summary is required");
+  const names = new Set<string>();
+  for (const s of def.streams) {
+    if (names.has(s.name)) throw new DefinitionError(def.name, `stream ${s.name} is listed twice`);
+    names.add(s.name);
+  }
+  return Object.freeze({ ...def, streams: Object.freeze([...def.streams]) });
+}
