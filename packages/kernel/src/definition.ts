@@ -4,7 +4,7 @@ import type { Bus, ConsumerGroup, ConsumerGroupOptions, Publisher } from "@faro/
 import type { StreamSpec } from "@faro/bus";
 import type { ConfigOf, Schema } from "@faro/config";
 import type { Logger, ReadinessResult, ServiceMetrics } from "@faro/observability";
-import type { Redis } from "ioredis";
+import type { Redis, RedisOptions } from "ioredis";
 import { DefinitionError } from "./errors.js";
 
 /** What every service factory returns; the runner drives it through the documented lifecycle. */
@@ -65,6 +65,8 @@ export interface ServiceDefinition<S extends Schema = Schema, I extends ServiceI
   readonly streams: readonly StreamSpec[];
   /** The service keeps state in Redis; the runner connects it and /readyz checks it. */
   readonly redis: boolean;
+  /** ioredis options over the kernel's defaults (lazy connect, auto-pipelining, 3 retries per request). */
+  readonly redisOptions?: Partial<RedisOptions>;
   /** Checks beyond the schema (e.g. compiling rules); throws ConfigError naming every problem. */
   readonly validate?: (config: ConfigOf<S>) => void;
   /** Builds the service from its context; must not do I/O (start() does). */

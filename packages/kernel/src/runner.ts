@@ -116,6 +116,7 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
           lazyConnect: true,
           enableAutoPipelining: true,
           maxRetriesPerRequest: 3,
+          ...def.redisOptions,
           ...redisClientOptions(cfg.redis),
           ...options.redisOptions,
         });
