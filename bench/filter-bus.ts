@@ -7,9 +7,9 @@ import os from "node:os";
 import path from "node:path";
 import { createLogger } from "@faro/observability";
 import { ConsumerGroup, connectBus, ensureStream, Publisher, type Bus } from "@faro/bus";
-import { loadConfig } from "@faro/config";
 import { buildRawSubject, encodeLogBatch, FARO_CLEAN, FARO_RAW, logBatchId } from "@faro/contracts";
-import { configSchema, createFilter } from "@faro/filter";
+import { filterService } from "@faro/filter";
+import { loadServiceConfig, startService } from "@faro/kernel";
 import { startNats } from "@faro/test-harness";
 
 // 20 rules (3 global, 17 in four tenants), 8 of them on log content, as in the in-process section.
@@ -119,7 +119,7 @@ export async function benchFilterThroughBus(opts: { batches?: number; lines?: nu
       const pub = new Publisher({ js: bus.js, window: 1024, name: "bench-pass" });
       const t0 = performance.now();
       const group = new ConsumerGroup({
-        nc: bus.nc, js: bus.js, jsm: bus.jsm, stream: FARO_RAW.name, service: "bench", dlqSubject: "faro.v1.dlq.bench.x", concurrency: 64,
+        nc: bus.nc, js: bus.js, jsm: bus.jsm, stream: FARO_RAW.name, service: "bench", concurrency: 64,
         consumer: { durable: "pass", ackWaitMs: 30_000, maxDeliver: 5, maxAckPending: 1024 },
         handler: async (m) => {
           await pub.publish(m.subject.replace("faro.v1.raw.", "faro.v1.clean.all."), m.data, { msgId: `${m.msgId}:all` });
@@ -147,10 +147,9 @@ export async function benchFilterThroughBus(opts: { batches?: number; lines?: nu
       await ensureStream(bus.jsm, FARO_RAW);
       await fillRaw(bus, batches, lines);
       fs.writeFileSync(path.join(dir, "filter.yaml"), RULES_YAML);
-      const config = loadConfig(configSchema, { file: path.join(dir, "filter.yaml"), env: { FARO_NATS_URL: server.url, FARO_CLUSTER: "bench" } });
-      const filter = createFilter(config, { logger: createLogger({ service: "filter", level: "warn", pretty: false }) });
+      const config = loadServiceConfig(filterService, { file: path.join(dir, "filter.yaml"), env: { FARO_NATS_URL: server.url, FARO_CLUSTER: "bench" } });
       const t0 = performance.now();
-      await filter.start();
+      const filter = await startService(filterService, config, { http: false, logger: createLogger({ service: "filter", level: "warn", pretty: false }) });
       const t1 = await drained(bus, "filter");
       filterRate = total / ((t1 - t0) / 1000);
       fmt("filter service (20 rules, redaction, fan-out per tenant)", filterRate, batches, t1 - t0);

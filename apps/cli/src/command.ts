@@ -1,4 +1,6 @@
 // The shape of a faro CLI command and a small flag parser shared by all commands.
+import { parseArgs } from "node:util";
+import { closest } from "@faro/config";
 import { UsageError } from "./errors.js";
 
 export interface CommandIO {
@@ -20,27 +22,45 @@ export interface FlagSpec {
   [flag: string]: "string" | "number" | "boolean";
 }
 
-/** Parses `--flag value`, `--flag=value` and boolean `--flag`; rejects unknown flags and positionals. */
+/**
+ * Parses `--flag value`, `--flag=value` and boolean `--flag` with node:util parseArgs; an unknown flag is a
+ * UsageError with a "did you mean" hint, positionals are rejected, numbers are checked.
+ */
 export function parseFlags(args: string[], spec: FlagSpec, command: string): Record<string, string | number | boolean> {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, kind]) => [name, { type: kind === "boolean" ? ("boolean" as const) : ("string" as const) }]));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args, options, strict: true, allowPositionals: false }) as { values: Record<string, string | boolean | undefined> });
+  } catch (err) {
+    throw new UsageError(explainParseError(err as Error & { code?: string }, spec), command);
+  }
   const out: Record<string, string | number | boolean> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith("--")) throw new UsageError(`unexpected argument "${a}"`, command);
-    const eq = a.indexOf("=");
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    const kind = spec[name];
-    if (!kind) throw new UsageError(`unknown flag --${name}`, command);
-    if (kind === "boolean") {
-      out[name] = true;
-      continue;
-    }
-    const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
-    if (v === undefined) throw new UsageError(`--${name} needs a value`, command);
-    if (kind === "number") {
+  for (const [name, v] of Object.entries(values)) {
+    if (v === undefined) continue;
+    if (spec[name] === "number") {
       const n = Number(v);
-      if (!Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${v}"`, command);
+      if (typeof v !== "string" || v.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${name} must be a number, got "${String(v)}"`, command);
       out[name] = n;
     } else out[name] = v;
   }
   return out;
+}
+
+function explainParseError(err: Error & { code?: string }, spec: FlagSpec): string {
+  const quoted = /'(-[^']*)'/.exec(err.message)?.[1];
+  switch (err.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const name = (quoted ?? "").replace(/^-+/, "").split("=")[0] ?? "";
+      const hint = closest(name, Object.keys(spec));
+      return `unknown flag ${quoted ?? name}${hint ? ` (did you mean --${hint}?)` : ""}`;
+    }
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL": {
+      const arg = /'([^']*)'/.exec(err.message)?.[1];
+      return arg === undefined ? "unexpected argument" : `unexpected argument "${arg}"`;
+    }
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return quoted ? `${quoted.split(" ")[0]} needs a value` : err.message;
+    default:
+      return err.message;
+  }
 }

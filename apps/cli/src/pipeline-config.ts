@@ -1,10 +1,8 @@
-// Configuration of several services in one process: one YAML file with per-service sections, plus overrides.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { parse } from "yaml";
-import { CommandError } from "./errors.js";
-import { loadService, SERVICE_NAMES, type LoadedService, type ServiceName } from "./services.js";
+// Configuration of several services in one process: one YAML file (common keys at the top, each service's
+// own keys under its name), validated in memory for every service; every problem of every service is
+// reported with the user's file and line.
+import { ConfigError, type ConfigIssue } from "@faro/config";
+import { definitionOf, loadService, SERVICE_NAMES, type LoadedService, type ServiceName } from "./services.js";
 
 export interface PipelineConfigOptions {
   services?: readonly ServiceName[];
@@ -22,47 +20,38 @@ export function overrideFlags(settings: Readonly<Record<string, string>> = {}): 
   return Object.entries(settings).map(([k, v]) => `--${k}=${v}`);
 }
 
-/**
- * Splits a multi-service YAML file into one file per service (common keys + that service's section) in a
- * temp directory; a file without service sections is given to every service as it is.
- */
-export function splitConfigFile(file: string): { files: Partial<Record<ServiceName, string>>; cleanup(): void } {
-  let doc: unknown;
-  try {
-    doc = parse(fs.readFileSync(file, "utf8"));
-  } catch (err) {
-    throw new CommandError(`cannot read config file ${file}: ${(err as Error).message}`, "config", { cause: err });
-  }
-  const obj = doc && typeof doc === "object" && !Array.isArray(doc) ? (doc as Record<string, unknown>) : {};
-  const sections = SERVICE_NAMES.filter((n) => n in obj);
-  if (sections.length === 0) return { files: Object.fromEntries(SERVICE_NAMES.map((n) => [n, file])), cleanup: () => {} };
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faro-config-"));
-  const commonKeys = Object.fromEntries(Object.entries(obj).filter(([k]) => !SERVICE_NAMES.includes(k as ServiceName)));
-  const files: Partial<Record<ServiceName, string>> = {};
-  for (const n of SERVICE_NAMES) {
-    const own = obj[n];
-    const merged = { ...commonKeys, ...(own && typeof own === "object" ? (own as object) : {}) };
-    const p = path.join(dir, `${n}.json`);
-    // JSON is YAML: the loader reads it and its errors still name the field.
-    fs.writeFileSync(p, JSON.stringify(merged));
-    files[n] = p;
-  }
-  return { files, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Loads and validates every service's configuration; throws the first ConfigError (exit 2). */
+/** Loads and validates every service's configuration; throws one ConfigError listing every problem (exit 2). */
 export async function loadPipelineConfig(options: PipelineConfigOptions): Promise<LoadedService[]> {
   const names = options.services ?? SERVICE_NAMES;
-  const split = options.configFile ? splitConfigFile(options.configFile) : undefined;
-  try {
-    const out: LoadedService[] = [];
-    for (const name of names) {
-      const argv = [...overrideFlags(options.overrides), ...overrideFlags(options.serviceOverrides?.[name])];
-      const file = split?.files[name];
-      out.push(await loadService(name, { argv: file ? ["--config", file, ...argv] : argv, env: options.env }));
+  // A top-level key that some service knows is not "unknown" to the others.
+  const sharedKeys = new Set<string>();
+  for (const n of SERVICE_NAMES) for (const k of Object.keys((await definitionOf(n)).schema.fields)) sharedKeys.add(k);
+  const out: LoadedService[] = [];
+  const issues: ConfigIssue[] = [];
+  const seen = new Set<string>();
+  for (const name of names) {
+    const argv = [...overrideFlags(options.overrides), ...overrideFlags(options.serviceOverrides?.[name])];
+    try {
+      out.push(
+        await loadService(name, {
+          argv,
+          env: options.env,
+          ...(options.configFile === undefined
+            ? {}
+            : { file: options.configFile, section: { name, others: SERVICE_NAMES.filter((n) => n !== name), sharedKeys } }),
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      for (const issue of err.issues) {
+        // A problem with a common key shows up once per service: report it once.
+        const key = `${issue.path}|${issue.message}|${JSON.stringify(issue.source)}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        issues.push({ ...issue, path: issue.path === "" ? `${name}` : `${name}: ${issue.path}` });
+      }
     }
-    return out;
-  } finally {
-    split?.cleanup();
   }
+  if (issues.length > 0) throw new ConfigError("the pipeline", issues);
+  return out;
 }

@@ -4,12 +4,13 @@ import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { FARO_RAW } from "@faro/contracts";
+import { natsClientOptions } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
 import { waitDrained, PIPELINE_CONSUMERS } from "./drain.js";
 import { CommandError } from "./errors.js";
 import { loadPipelineConfig } from "./pipeline-config.js";
 import { startPipeline, type Pipeline } from "./runner.js";
-import type { ServiceName } from "./services.js";
+import type { Flushable, ServiceName } from "./services.js";
 
 export interface SessionOptions {
   /** Prefix of the unique cluster token (`demo` → `demo-3f9a1c`). */
@@ -66,7 +67,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   const natsUrl = loaded[0]!.config.nats.url;
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: natsUrl, name: `faro-${o.tokenPrefix}` });
+    nc = await connect({ ...natsClientOptions(loaded[0]!.config.nats), name: `faro-${o.tokenPrefix}` });
   } catch (err) {
     throw new CommandError(`cannot connect to NATS at ${natsUrl} (${(err as Error).message}); start it with \`bash scripts/services.sh up\` or set FARO_NATS_URL`, o.tokenPrefix, { cause: err });
   }
@@ -114,7 +115,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
             o.onProgress?.(`draining: ${Object.entries(d.byConsumer).map(([k, n]) => `${k} ${n}`).join(", ")} message(s) outstanding`),
         });
         o.onProgress?.("drained; writing every story");
-        await pipeline.get("writer")?.instance.flush?.();
+        await (pipeline.get("writer")?.instance as Flushable | undefined)?.flush();
       } finally {
         const r = await pipeline.stop("run finished");
         if (r !== 0) code = 1;

@@ -1,7 +1,7 @@
 // @faro/config: typed config schemas, layered loading (defaults < YAML < FARO_* env < flags) and generated docs.
 export { ConfigError, SchemaError, describeSource, formatIssue } from "./errors.js";
 export type { ConfigIssue, ConfigSource } from "./errors.js";
-export { field, describeField, formatPath } from "./schema.js";
+export { field, describeField, formatPath, closest } from "./schema.js";
 export type { Field, FieldKind, Fields, ValueOf, ValuesOf } from "./schema.js";
 export { defineSchema, commonSchema, envNameOf, flagNameOf, kebabFlagNameOf, leavesOf } from "./define.js";
 export type { Schema, ConfigOf, CommonFields, Leaf } from "./define.js";

@@ -12,6 +12,13 @@ export interface LoadOptions {
   env?: Readonly<Record<string, string | undefined>>;
   /** Config file used when neither `--config` nor `FARO_CONFIG` names one. */
   file?: string;
+  /**
+   * Read one service's view of a multi-service file (`faro up`): the top-level keys, minus the other
+   * services' sections, deep-merged with this service's own section. Problems still name the user's file
+   * and line. Top-level keys listed in `sharedKeys` that this schema does not know belong to another
+   * service and are not reported as unknown.
+   */
+  section?: { name: string; others: readonly string[]; sharedKeys?: ReadonlySet<string> };
 }
 
 interface RawValue {
@@ -27,7 +34,7 @@ export function loadConfig<S extends Schema>(schema: S, options: LoadOptions = {
   const leaves = leavesOf(schema.fields);
   const flags = parseFlags(leaves, options.argv ?? [], issues);
   const file = flags.configFile ?? nonEmpty(env.FARO_CONFIG) ?? options.file;
-  const fromFile = file === undefined ? new Map<string, RawValue>() : readFileLayer(schema.fields, file, issues);
+  const fromFile = file === undefined ? new Map<string, RawValue>() : readFileLayer(schema.fields, file, issues, options.section);
   const fromEnv = readEnvLayer(schema.fields, leaves, env, issues);
 
   const result: Record<string, unknown> = {};
@@ -125,7 +132,26 @@ function readEnvLayer(fields: Fields, leaves: readonly Leaf[], env: Readonly<Rec
   return values;
 }
 
-function readFileLayer(fields: Fields, file: string, issues: ConfigIssue[]): Map<string, RawValue> {
+const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** `over` deep-merged onto `base`: mappings merge key by key, anything else in `over` wins. */
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isMapping(v) && isMapping(out[k]) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+  return out;
+}
+
+function hasPath(obj: unknown, path: readonly PathSeg[]): boolean {
+  let node = obj;
+  for (const seg of path) {
+    if (isMapping(node) && String(seg) in node) node = node[String(seg)];
+    else if (Array.isArray(node) && typeof seg === "number" && seg < node.length) node = node[seg];
+    else return false;
+  }
+  return true;
+}
+
+function readFileLayer(fields: Fields, file: string, issues: ConfigIssue[], section?: LoadOptions["section"]): Map<string, RawValue> {
   const values = new Map<string, RawValue>();
   let text: string;
   try {
@@ -147,14 +173,25 @@ function readFileLayer(fields: Fields, file: string, issues: ConfigIssue[]): Map
     }
     return values;
   }
+  let data: unknown = doc.toJS();
+  let own: unknown;
+  if (section && isMapping(data)) {
+    own = data[section.name];
+    const top = Object.fromEntries(Object.entries(data).filter(([k]) => k !== section.name && !section.others.includes(k)));
+    data = isMapping(own) ? deepMerge(top, own) : top;
+  }
   const locate = (path: readonly PathSeg[]): ConfigSource => {
-    const node = findNode(doc.contents, path);
+    // A value from the service's own section is found under its name; everything else at the top.
+    const docPath = section && hasPath(own, path) ? [section.name, ...path] : path;
+    const node = findNode(doc.contents, docPath);
     const pos = node?.range ? lineCounter.linePos(node.range[0]) : undefined;
     return { kind: "file", file, line: pos?.line, column: pos?.col };
   };
-  const data: unknown = doc.toJS();
   if (data === null || data === undefined) return values;
-  const report: Reporter = (path, message, value, allowed) => issues.push({ path: formatPath(path), message, value, allowed, source: locate(path) });
+  const report: Reporter = (path, message, value, allowed) => {
+    if (section?.sharedKeys && path.length === 1 && message.startsWith("unknown key") && section.sharedKeys.has(String(path[0])) && !hasPath(own, path)) return;
+    issues.push({ path: formatPath(path), message, value, allowed, source: locate(path) });
+  };
   if (typeof data !== "object" || Array.isArray(data)) {
     report([], "the config file must be a YAML mapping", data);
     return values;

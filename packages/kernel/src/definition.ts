@@ -32,6 +32,28 @@ export interface PublisherRequest {
 /** A consumer group made by the kernel: service name, connection, dead-letter envelope and metrics are filled in. */
 export type ConsumerGroupRequest = Omit<ConsumerGroupOptions, "nc" | "js" | "jsm" | "service" | "logger" | "registry" | "includePayload" | "onDeadLetter">;
 
+/** A message a service gives up on outside a consumer group (e.g. the watcher's unencodable object). */
+export interface DeadLetterRequest {
+  /** The step that gave up: `encode`, `redact`, … — the last token of faro.v1.dlq.<service>.<stage>. */
+  stage: string;
+  /** Short, stable reason (`redaction failed`, `unencodable object`). */
+  reason: string;
+  /** The error message in full. */
+  error: string;
+  /** Where the message came from or was going (a subject, or a resource path for API objects). */
+  originalSubject: string;
+  /** Makes the id `dl:<service>:<stage>:<key>`: the stream sequence, or a stable key (uid and resourceVersion). */
+  key: number | string;
+  streamSeq?: number;
+  deliveries?: number;
+  /** The original bytes: put in only when `deadLetters.includePayload` is on and `withhold` is not set. */
+  payload?: Uint8Array;
+  /** Never carry the payload (e.g. it could not be redacted). */
+  withhold?: boolean;
+  /** Extra headers (Faro-Dlq-* names from @faro/bus DLQ_HEADERS). */
+  headers?: Record<string, string>;
+}
+
 /** Everything a service gets from the runner. */
 export interface KernelContext<C> {
   readonly name: string;
@@ -50,6 +72,12 @@ export interface KernelContext<C> {
   publisher(request: PublisherRequest): Publisher;
   /** A consumer group on `bus` that dead-letters in the documented envelope and counts into the service metrics. */
   consumerGroup(request: ConsumerGroupRequest): ConsumerGroup;
+  /**
+   * Publishes the documented DeadLetter envelope on faro.v1.dlq.<service>.<stage> with id
+   * `dl:<service>:<stage>:<key>` and counts it (faro_dead_letters_total{reason=<stage>}) unless it is a
+   * duplicate. Throws when it cannot be stored, so the caller keeps the original (nak, retry).
+   */
+  deadLetter(request: DeadLetterRequest): Promise<void>;
 }
 
 /** The config type every definition's schema produces (the common fields of @faro/config plus its own). */

@@ -4,6 +4,7 @@ export { defineService } from "./definition.js";
 export type {
   AnyServiceDefinition,
   ConsumerGroupRequest,
+  DeadLetterRequest,
   KernelContext,
   PublisherRequest,
   ServiceConfig,

@@ -2,7 +2,8 @@
 // Redis), provisions streams, builds publishers and consumer groups, serves health and metrics, drives the
 // lifecycle (starting → ready → draining → stopped) and releases everything in order, one failure never
 // keeping the rest from being released.
-import { ConsumerGroup, Publisher, connectBus, ensureStream, type Bus } from "@faro/bus";
+import { ConsumerGroup, DLQ_HEADERS, Publisher, connectBus, ensureStream, type Bus } from "@faro/bus";
+import { buildDlqSubject, encodeDeadLetter } from "@faro/contracts";
 import { loadConfig, type ConfigOf, type LoadOptions, type Schema } from "@faro/config";
 import { createLogger, createMetrics, runService, type Logger, type ServiceHandle, type ServiceMetrics, type StopResult } from "@faro/observability";
 import { Redis, type RedisOptions } from "ioredis";
@@ -125,6 +126,7 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
         redis = r;
         await step(`connecting to Redis at ${redactUrl(cfg.redis.url)}`, () => r.connect());
       }
+      let dlq: Publisher | undefined;
       const ctx: KernelContext<ConfigOf<S>> = {
         name,
         config,
@@ -165,6 +167,31 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
           });
           groups.push(g);
           return g;
+        },
+        deadLetter: async (req) => {
+          dlq ??= ctx.publisher({ name: `${name}-dlq`, window: 64 });
+          const include = cfg.deadLetters.includePayload && req.withhold !== true && req.payload !== undefined;
+          const payload = encodeDeadLetter({
+            service: name,
+            stage: req.stage,
+            originalSubject: req.originalSubject,
+            reason: req.reason,
+            error: req.error,
+            deliveries: req.deliveries ?? 0,
+            streamSeq: req.streamSeq ?? 0,
+            payload: include ? req.payload! : new Uint8Array(),
+            payloadWithheld: !include,
+            atMs: Date.now(),
+          });
+          const headers: Record<string, string> = {
+            [DLQ_HEADERS.reason]: `${req.reason}: ${req.error}`.replace(/[\r\n]+/g, " ").slice(0, 1024),
+            [DLQ_HEADERS.service]: name,
+            [DLQ_HEADERS.kind]: "poison",
+            [DLQ_HEADERS.originalSubject]: req.originalSubject,
+            ...req.headers,
+          };
+          const ack = await dlq.publish(buildDlqSubject(name, req.stage), payload, { msgId: `dl:${name}:${req.stage}:${req.key}`, headers });
+          if (!ack.duplicate) metrics.deadLetters.inc({ reason: req.stage });
         },
       };
       const inst = await step("create", () => def.create(ctx));

@@ -88,12 +88,13 @@ export async function startNats(opts: NatsOptions = {}): Promise<ManagedServer> 
 }
 
 /** Starts `redis-server` on a free port, persistence off unless `appendonly` is set. */
-export async function startRedis(opts: { appendonly?: boolean } = {}): Promise<ManagedServer> {
+export async function startRedis(opts: { appendonly?: boolean; password?: string } = {}): Promise<ManagedServer> {
   const bin = findBinary("redis-server");
   if (!bin) return await startRedisContainer();
   const port = await freePort();
   const dataDir = tempDir("redis");
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dataDir, "--save", "", "--appendonly", opts.appendonly ? "yes" : "no"];
+  if (opts.password !== undefined) args.push("--requirepass", opts.password);
   const proc = new ProcessServer(bin, args, port);
   await proc.start();
   return managed(proc, `redis://127.0.0.1:${port}`, port, dataDir);

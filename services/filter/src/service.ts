@@ -1,7 +1,7 @@
 // The filter service on the kernel: consumes FARO_RAW as the durable `filter`, routes each message to its
 // tenants, drops noise lines, redacts, and publishes one clean copy per tenant to FARO_CLEAN.
 import { DLQ_HEADERS, PoisonError, type BusMessage } from "@faro/bus";
-import { buildDlqSubject, deadLetterId, encodeDeadLetter, FARO_RAW } from "@faro/contracts";
+import { buildDlqSubject, FARO_RAW } from "@faro/contracts";
 import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { compileFilterConfig, type CompiledFilterConfig, type FilterConfig } from "./config.js";
 import { MalformedMessageError, RedactStageError } from "./errors.js";
@@ -49,31 +49,23 @@ export function createFilter(ctx: KernelContext<FilterConfig>, compiledRules?: C
     const category = err.subject.split(".")[5] ?? "unknown";
     fm.redactionFailures.inc({ category });
     logger.error({ subject: msg.subject, seq: msg.seq, reason: err.reason }, "redaction failed; message withheld and dead-lettered without payload");
-    const payload = encodeDeadLetter({
-      service: SERVICE,
+    // A failed dead-letter publish throws: the raw message is nak'ed and retried, never lost.
+    await ctx.deadLetter({
       stage: "redact",
-      originalSubject: msg.subject,
       reason: "redaction failed",
       error: err.reason,
-      deliveries: msg.deliveryCount,
+      originalSubject: msg.subject,
+      key: msg.seq,
       streamSeq: msg.seq,
-      payload: new Uint8Array(),
-      payloadWithheld: true,
-      atMs: Date.now(),
+      deliveries: msg.deliveryCount,
+      withhold: true,
+      headers: {
+        [DLQ_HEADERS.originalStream]: msg.stream,
+        [DLQ_HEADERS.originalSeq]: String(msg.seq),
+        [DLQ_HEADERS.deliveries]: String(msg.deliveryCount),
+        ...(msg.msgId ? { [DLQ_HEADERS.originalMsgId]: msg.msgId } : {}),
+      },
     });
-    const headers: Record<string, string> = {
-      [DLQ_HEADERS.reason]: `redaction failed: ${err.reason}`,
-      [DLQ_HEADERS.service]: SERVICE,
-      [DLQ_HEADERS.kind]: "poison",
-      [DLQ_HEADERS.originalSubject]: msg.subject,
-      [DLQ_HEADERS.originalStream]: msg.stream,
-      [DLQ_HEADERS.originalSeq]: String(msg.seq),
-      [DLQ_HEADERS.deliveries]: String(msg.deliveryCount),
-    };
-    if (msg.msgId) headers[DLQ_HEADERS.originalMsgId] = msg.msgId;
-    // A failed dead-letter publish throws: the raw message is nak'ed and retried, never lost.
-    const ack = await publisher.publish(DLQ_REDACT_SUBJECT, payload, { msgId: deadLetterId(SERVICE, "redact", msg.seq), headers });
-    if (!ack.duplicate) service.deadLetters.inc({ reason: "redact" });
   }
 
   function count(outcome: Outcome): void {
