@@ -4,13 +4,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { connectBus, ensureStream } from "@faro/bus";
-import { loadConfig } from "@faro/config";
 import {
   buildStorySubject,
   decodeStoryEntry,
   encodeStoryEntry,
-  FARO_INCIDENT,
-  FARO_STORY,
   orderingKey,
   storyIdFor,
   validateStoryFile,
@@ -18,9 +15,10 @@ import {
   type EntryKind,
   type StoryEntry,
 } from "@faro/contracts";
+import { loadServiceConfig, startService } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
 import { startNats } from "@faro/test-harness";
-import { buildStoryFile, configSchema, createWriter, storyFilePath, writeFileAtomic } from "@faro/writer";
+import { buildStoryFile, storyFilePath, writeFileAtomic, writerService } from "@faro/writer";
 
 const STORIES = Number(process.env.BENCH_WRITER_STORIES ?? 100);
 const BATCHES = Number(process.env.BENCH_WRITER_BATCHES ?? 40);
@@ -93,16 +91,14 @@ async function main(): Promise<void> {
 
     // 3. The service: STORIES stories published, then their closes; time from the first close to the last file.
     const bus = await connectBus({ servers: server.url, name: "bench" });
-    await ensureStream(bus.jsm, FARO_STORY);
-    await ensureStream(bus.jsm, FARO_INCIDENT);
+    for (const spec of writerService.streams) await ensureStream(bus.jsm, spec);
     const stories = Array.from({ length: STORIES }, (_, i) => storyEntries(i));
     for (const s of stories) {
       const body = s.entries.slice(0, -1);
       await Promise.all(body.map((e, k) => bus.js.publish(s.subject, encodeStoryEntry(e), { msgID: `${s.storyId}:${k}` })));
     }
-    const config = loadConfig(configSchema, { argv: ["--nats.url", server.url, "--dir", path.join(dir, "svc"), "--snapshot.interval", "0", "--log.level", "warn", "--http.port", "0"], env: {} });
-    const writer = createWriter(config, { logger: createLogger({ service: "writer", level: "warn" }) });
-    await writer.start();
+    const config = loadServiceConfig(writerService, { argv: ["--nats.url", server.url, "--dir", path.join(dir, "svc"), "--snapshot.interval", "0", "--log.level", "warn"], env: {} });
+    const writer = await startService(writerService, config, { logger: createLogger({ service: "writer", level: "warn" }), http: false });
     const files = stories.map((s) => storyFilePath(path.join(dir, "svc"), "bench", s.storyId, 0));
     t0 = performance.now();
     await Promise.all(stories.map((s) => bus.js.publish(s.subject, encodeStoryEntry(s.entries[s.entries.length - 1]!), { msgID: `${s.storyId}:close` })));

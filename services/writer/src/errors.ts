@@ -11,17 +11,6 @@ export class WriterError extends Error {
   }
 }
 
-/** The writer could not start (a connection, provisioning or the consumer failed). */
-export class WriterStartError extends WriterError {
-  constructor(
-    readonly step: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`writer start failed at ${step}${causeText(options?.cause)}`, options);
-    this.name = "WriterStartError";
-  }
-}
-
 /** A story entry that can never be processed (undecodable, wrong stage): goes to the dead letters. */
 export class MalformedEntryError extends WriterError {
   constructor(

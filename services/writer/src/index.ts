@@ -1,8 +1,9 @@
 // @faro/writer: materialises story windows from FARO_STORY as atomically written, schema-valid JSON files.
 export { configSchema } from "./config.js";
 export type { WriterConfig } from "./config.js";
-export { createWriter, CONSUMER_NAME } from "./service.js";
-export type { Writer, WriterDeps } from "./service.js";
+export { writerService } from "./definition.js";
+export { createWriter, CONSUMER_NAME, DEAD_LETTER_STAGE } from "./service.js";
+export type { Writer, WriterOptions } from "./service.js";
 export { buildStoryFile, dedupeAndSort } from "./build.js";
 export type { ReadEntry, BuildOptions, BuildResult } from "./build.js";
 export { writeFileAtomic, isTempFile, TEMP_SUFFIX } from "./atomic.js";
@@ -13,4 +14,4 @@ export { listStoryFiles, findStoryFile, summarize } from "./files.js";
 export type { StoryFileSummary, UnreadableFile } from "./files.js";
 export { writerMetrics } from "./metrics.js";
 export type { WriterMetrics } from "./metrics.js";
-export { WriterError, WriterStartError, MalformedEntryError, InvalidStoryError, ReadBackError, StoryWriteError, StoryNotFoundError } from "./errors.js";
+export { WriterError, MalformedEntryError, InvalidStoryError, ReadBackError, StoryWriteError, StoryNotFoundError } from "./errors.js";

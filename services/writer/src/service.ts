@@ -1,14 +1,15 @@
-// createWriter: consumes FARO_STORY as the shared durable `writer` and materialises story windows as JSON files
-// (on close, as periodic snapshots, on flush()); usable in-process (`faro up`, demo, tests) or as its own process.
+// The writer service on the kernel: consumes FARO_STORY as the shared durable `writer` and materialises story
+// windows as JSON files (on close, as periodic snapshots, on flush()). The kernel owns the NATS connection,
+// the streams and the dead letters; the writer owns its consumer group's work, its timers and its files.
 import fs from "node:fs/promises";
 import path from "node:path";
-import { connectBus, ConsumerGroup, ensureStream, type Bus } from "@faro/bus";
-import { buildDlqSubject, decodeStoryEntry, encodeDeadLetter, FARO_DLQ, FARO_INCIDENT, FARO_STORY, storyFilter, validateStoryFile, type StoryEntry, type StoryFile } from "@faro/contracts";
-import { createLogger, createMetrics, type Logger, type Registry, type ServiceMetrics } from "@faro/observability";
+import type { BusMessage } from "@faro/bus";
+import { decodeStoryEntry, FARO_INCIDENT, FARO_STORY, storyFilter, validateStoryFile, type StoryEntry, type StoryFile } from "@faro/contracts";
+import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { writeFileAtomic } from "./atomic.js";
 import { buildStoryFile, type ReadEntry } from "./build.js";
 import type { WriterConfig } from "./config.js";
-import { InvalidStoryError, MalformedEntryError, ReadBackError, WriterStartError } from "./errors.js";
+import { InvalidStoryError, MalformedEntryError, ReadBackError } from "./errors.js";
 import { writerMetrics, type WriterMetrics } from "./metrics.js";
 import { storyFilePath } from "./paths.js";
 import { lastSeqOf, readIncidents, readStoryWindow, type ReadOptions } from "./readback.js";
@@ -16,32 +17,22 @@ import { scanRetention, type RetentionResult } from "./retention.js";
 
 export const CONSUMER_NAME = "writer";
 
-export interface WriterDeps {
-  logger?: Logger;
-  /** Registry for the writer's metrics; ignored when `metrics` is given. */
-  registry?: Registry;
-  /** The service metrics runService exposes (so both share one registry). */
-  metrics?: ServiceMetrics;
-  /** Provision FARO_STORY, FARO_INCIDENT and the dead-letter stream (default true). */
-  ensureStreams?: boolean;
-  /** Wall clock (ms) for snapshot intervals and retention; injectable for tests. */
+/** The stage of the writer's dead letters: `faro.v1.dlq.writer.write`, id `dl:writer:write:<seq>`. */
+export const DEAD_LETTER_STAGE = "write";
+
+/** What a test or an embedding application may set beyond the configuration. */
+export interface WriterOptions {
+  /** Wall clock (ms) for snapshot intervals and retention. */
   now?: () => number;
 }
 
-export interface Writer {
-  /** Connects to NATS, provisions the streams, starts consuming and the snapshot/retention timers. Throws WriterStartError. */
-  start(): Promise<void>;
-  /** Stops consuming, finishes files in flight, releases timers and the connection. Idempotent. */
-  stop(): Promise<void>;
-  /** True once consuming. */
-  ready(): boolean;
+export interface Writer extends ServiceInstance {
   /** Writes a file now for every story window this replica has seen and not yet written since; resolves to the files written. */
   flush(): Promise<number>;
   /** Runs one retention scan now. */
   retention(): Promise<RetentionResult>;
   /** The directory files are written to (absolute). */
   readonly dir: string;
-  readonly metrics: ServiceMetrics;
   readonly writerMetrics: WriterMetrics;
 }
 
@@ -89,11 +80,16 @@ function wantedIncidents(entries: readonly ReadEntry[]): Map<string, Set<string>
   return wanted;
 }
 
-export function createWriter(config: WriterConfig, deps: WriterDeps = {}): Writer {
-  const logger = (deps.logger ?? createLogger({ service: "writer", level: config.log.level, pretty: config.log.pretty })).child({ component: "writer" });
-  const service = deps.metrics ?? createMetrics("writer", { registry: deps.registry, defaultMetrics: deps.registry === undefined });
+/**
+ * Builds the writer on the kernel's connections. Dead letters (undecodable entries, windows that do not
+ * validate; stage `write`) follow the common `deadLetters.includePayload`: story entries are already
+ * redacted, so turning it on is safe and puts the offending entry into the envelope.
+ */
+export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOptions = {}): Writer {
+  const { config, metrics: service, bus } = ctx;
+  const logger = ctx.logger.child({ component: "writer" });
   const metrics = writerMetrics(service.registry);
-  const now = deps.now ?? Date.now;
+  const now = options.now ?? Date.now;
   const dir = path.resolve(config.dir);
   const snapshotMs = config.snapshot.interval;
   const maxTracked = config.snapshot.maxTracked;
@@ -108,13 +104,12 @@ export function createWriter(config: WriterConfig, deps: WriterDeps = {}): Write
   // One materialisation per file at a time in this replica; across replicas the content is identical anyway.
   const locks = new Map<string, Promise<unknown>>();
 
-  let bus: Bus | undefined;
-  let group: ConsumerGroup | undefined;
   let snapshotTimer: NodeJS.Timeout | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
   let ticking: Promise<unknown> | undefined;
   let scanning: Promise<RetentionResult> | undefined;
   let started = false;
+  let consuming = false;
   let stopping: Promise<void> | undefined;
 
   function readOpts(progress?: () => void): ReadOptions {
@@ -198,10 +193,10 @@ export function createWriter(config: WriterConfig, deps: WriterDeps = {}): Write
     const file = storyFilePath(dir, t.namespace, t.storyId, t.window);
     return withLock(file, async () => {
       const started = performance.now();
-      let endSeq = closeSeq ?? (await lastSeqOf(bus!.jsm, FARO_STORY.name, t.subject))?.seq ?? 0;
+      let endSeq = closeSeq ?? (await lastSeqOf(bus.jsm, FARO_STORY.name, t.subject))?.seq ?? 0;
       for (let round = 0; round < 3; round++) {
         const known = tracked.get(t.key);
-        const read = await readStoryWindow(bus!.js, t.subject, t.window, endSeq, readOpts(progress), known?.firstSeq ?? 1);
+        const read = await readStoryWindow(bus.js, t.subject, t.window, endSeq, readOpts(progress), known?.firstSeq ?? 1);
         const firstSeq = read.entries.reduce((m, r) => Math.min(m, r.streamSeq), Number.MAX_SAFE_INTEGER);
         if (known && firstSeq !== Number.MAX_SAFE_INTEGER) known.firstSeq = firstSeq;
         if (read.undecodable) metrics.undecodable.inc({ stream: FARO_STORY.name }, read.undecodable);
@@ -218,7 +213,7 @@ export function createWriter(config: WriterConfig, deps: WriterDeps = {}): Write
           rememberClosed(t.key);
           return "skipped";
         }
-        const inc = await readIncidents(bus!.js, bus!.jsm, t, wantedIncidents(read.entries), readOpts(progress));
+        const inc = await readIncidents(bus.js, bus.jsm, t, wantedIncidents(read.entries), readOpts(progress));
         if (inc.undecodable) metrics.undecodable.inc({ stream: FARO_INCIDENT.name }, inc.undecodable);
         const built = buildStoryFile(read.entries, inc.contexts, buildOpts);
         const kind = built.closed ? "final" : "snapshot";
@@ -247,7 +242,7 @@ export function createWriter(config: WriterConfig, deps: WriterDeps = {}): Write
           return "final";
         }
         // A close published while this snapshot was being built would be overwritten by it: write the final instead.
-        const last = await lastSeqOf(bus!.jsm, FARO_STORY.name, t.subject);
+        const last = await lastSeqOf(bus.jsm, FARO_STORY.name, t.subject);
         if (!last || last.seq <= endSeq) return "snapshot";
         const e = decodeOrUndefined(last.data);
         if (!e || !(e.window > t.window || (e.window === t.window && e.entryKind === "close"))) return "snapshot";
@@ -313,111 +308,76 @@ export function createWriter(config: WriterConfig, deps: WriterDeps = {}): Write
     });
   }
 
-  async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  /** One story entry: a close materialises its window (final file), any other entry is tracked for snapshots. */
+  async function handle(msg: BusMessage): Promise<void> {
+    service.messagesIn.inc();
+    inflight.setDepth(group.inflight);
+    let entry: StoryEntry;
     try {
-      return await fn();
+      entry = decodeStoryEntry(msg.data);
     } catch (err) {
-      service.errors.inc({ kind: "start" });
-      throw new WriterStartError(what, { cause: err });
+      throw new MalformedEntryError(msg.subject, (err as Error).message, { cause: err });
     }
+    const t: Target = {
+      key: `${entry.storyId}:${entry.window}`,
+      subject: msg.subject,
+      storyId: entry.storyId,
+      window: entry.window,
+      tenant: entry.tenant,
+      cluster: entry.cluster,
+      namespace: entry.namespace,
+    };
+    if (entry.entryKind === "close") await materialize(t, msg.seq, () => msg.working());
+    else track(t, msg.seq);
   }
 
+  // Poison (dead letter on faro.v1.dlq.writer.write, counted by the kernel as faro_dead_letters_total{reason="write"}):
+  // an entry that cannot be decoded, or a window whose file would not validate. Everything else is retried.
+  const group = ctx.consumerGroup({
+    stream: FARO_STORY.name,
+    consumer: {
+      durable: CONSUMER_NAME,
+      filterSubject: storyFilter().replace(/(\.\*)+$/, ".>"),
+      ackWaitMs: config.consumer.ackWait,
+      maxDeliver: config.consumer.maxDeliver,
+      maxAckPending: config.consumer.maxAckPending,
+      description: "Faro writer: story files (shared by all replicas)",
+    },
+    handler: handle,
+    poisonStage: DEAD_LETTER_STAGE,
+    concurrency: config.consumer.concurrency,
+    isPoison: (err) => err instanceof MalformedEntryError || err instanceof InvalidStoryError,
+  });
+
   async function start(): Promise<void> {
-    if (stopping) throw new WriterStartError("start", { cause: new Error("the writer was stopped") });
-    if (started) return;
+    if (started || stopping) return;
     started = true;
-    await step("directory", () => fs.mkdir(dir, { recursive: true }));
-    const b = await step("nats", () => connectBus({ servers: config.nats.url, name: "writer", logger, registry: service.registry }));
-    bus = b;
-    if (deps.ensureStreams !== false) {
-      await step("streams", async () => {
-        await ensureStream(b.jsm, FARO_STORY);
-        await ensureStream(b.jsm, FARO_INCIDENT);
-        await ensureStream(b.jsm, FARO_DLQ); // the same definition every service provisions (a differing one is refused)
-      });
-    }
-    group = new ConsumerGroup({
-      nc: b.nc,
-      js: b.js,
-      jsm: b.jsm,
-      stream: FARO_STORY.name,
-      consumer: {
-        durable: CONSUMER_NAME,
-        filterSubject: storyFilter().replace(/(\.\*)+$/, ".>"),
-        ackWaitMs: config.consumer.ackWait,
-        maxDeliver: config.consumer.maxDeliver,
-        maxAckPending: config.consumer.maxAckPending,
-        description: "Faro writer: story files (shared by all replicas)",
-      },
-      handler: async (msg) => {
-        service.messagesIn.inc();
-        inflight.setDepth(group?.inflight ?? 0);
-        let entry: StoryEntry;
-        try {
-          entry = decodeStoryEntry(msg.data);
-        } catch (err) {
-          throw new MalformedEntryError(msg.subject, (err as Error).message, { cause: err });
-        }
-        const t: Target = {
-          key: `${entry.storyId}:${entry.window}`,
-          subject: msg.subject,
-          storyId: entry.storyId,
-          window: entry.window,
-          tenant: entry.tenant,
-          cluster: entry.cluster,
-          namespace: entry.namespace,
-        };
-        if (entry.entryKind === "close") {
-          try {
-            await materialize(t, msg.seq, () => msg.working());
-          } catch (err) {
-            if (err instanceof InvalidStoryError) service.deadLetters.inc({ reason: "invalid-story" });
-            throw err;
-          }
-        } else {
-          track(t, msg.seq);
-        }
-      },
-      dlqSubject: buildDlqSubject("writer", "write"),
-      // The documented DLQ payload: a DeadLetter envelope around the original entry (story entries are already redacted).
-      buildDeadLetter: (src, reason) =>
-        encodeDeadLetter({
-          service: "writer",
-          stage: "write",
-          originalSubject: src.subject,
-          reason,
-          error: reason,
-          deliveries: src.deliveryCount,
-          streamSeq: src.seq,
-          payload: src.data,
-          payloadWithheld: false,
-          atMs: now(),
-        }),
-      service: "writer",
-      concurrency: config.consumer.concurrency,
-      isPoison: (err) => err instanceof MalformedEntryError || err instanceof InvalidStoryError,
-      logger,
-      registry: service.registry,
-    });
-    await step("consumer", () => group!.start());
+    await fs.mkdir(dir, { recursive: true });
+    await group.start();
     if (snapshotMs > 0) {
       snapshotTimer = setInterval(tick, Math.max(20, Math.min(1000, Math.floor(snapshotMs / 2))));
-      snapshotTimer.unref?.();
+      snapshotTimer.unref();
     }
     retentionTimer = setInterval(retentionTick, config.retention.scanInterval);
-    retentionTimer.unref?.();
+    retentionTimer.unref();
+    consuming = true;
     retentionTick();
     logger.info({ durable: CONSUMER_NAME, dir, snapshotMs, concurrency: config.consumer.concurrency }, "writer consuming");
   }
 
+  /**
+   * Stops the timers, lets a running snapshot round and retention scan finish, stops consuming (running
+   * handlers write their files) and waits for every file in flight. NATS is the kernel's: closed after this.
+   */
   async function doStop(): Promise<void> {
+    consuming = false;
     clearInterval(snapshotTimer);
     clearInterval(retentionTimer);
     await ticking;
     await scanning?.catch(() => undefined); // reported by retentionTick or to retention()'s caller
-    await group?.stop();
+    await group.stop();
     await Promise.allSettled([...locks.values()]);
-    await bus?.close();
+    inflight.setDepth(0);
   }
 
   return {
@@ -426,14 +386,13 @@ export function createWriter(config: WriterConfig, deps: WriterDeps = {}): Write
       stopping ??= doStop();
       return stopping;
     },
-    ready: () => started && !stopping && group !== undefined,
+    readiness: () => (consuming ? true : { ok: false, detail: stopping ? "stopped" : "not consuming FARO_STORY yet" }),
     async flush() {
       await ticking;
       return await snapshotDue(true);
     },
     retention,
     dir,
-    metrics: service,
     writerMetrics: metrics,
   };
 }

@@ -1,18 +1,22 @@
-// Writer fault test: the writer process is killed with SIGKILL while it writes many stories; a reader never sees
-// a torn or partial file, and after a restart every story is written completely. Also checks the service contract.
+// Writer fault test: the writer process (`faro run writer`, the container entrypoint) is killed with SIGKILL while it
+// writes many stories; a reader never sees a torn or partial file, and after a restart every story is written
+// completely. Also checks the service contract and that SIGTERM exits 0.
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectBus, ensureDlqStream, ensureStream, type Bus } from "@faro/bus";
-import { FARO_DLQ, FARO_INCIDENT, FARO_STORY, validateStoryFile, type StoryFile } from "@faro/contracts";
+import { connectBus, ensureStream, type Bus } from "@faro/bus";
+import { validateStoryFile, type StoryFile } from "@faro/contracts";
 import { checkServiceContract } from "@faro/observability";
 import { startNats, type ManagedServer } from "@faro/test-harness";
+import { writerService } from "../src/definition.js";
 import { storyFilePath } from "../src/paths.js";
 import { publishEntries, publishIncident, story, until } from "./helpers.js";
 
 const root = path.resolve(import.meta.dirname, "../../..");
+const TSX = path.join(root, "node_modules/.bin/tsx");
+const CLI = path.join(root, "apps/cli/src/main.ts");
 let nats: ManagedServer;
 let bus: Bus;
 let dir: string;
@@ -25,8 +29,10 @@ interface Proc {
 }
 
 function startWriterProcess(): Proc {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "services/writer/src/main.ts")], {
+  // tsx runs the CLI in a child process of its own: the group (detached) is what SIGKILL must reach.
+  const child = spawn(TSX, [CLI, "run", "writer"], {
     cwd: root,
+    detached: true,
     env: {
       ...process.env,
       FARO_NATS_URL: nats.url,
@@ -49,17 +55,25 @@ function startWriterProcess(): Proc {
   return { child, output: () => out, exited };
 }
 
+/** SIGKILL to the child's whole process group (tsx and the node process running the CLI). */
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err; // ESRCH: already gone
+  }
+}
+
 beforeAll(async () => {
   nats = await startNats();
   bus = await connectBus({ servers: nats.url, name: "test" });
-  await ensureStream(bus.jsm, FARO_STORY);
-  await ensureStream(bus.jsm, FARO_INCIDENT);
-  await ensureDlqStream(bus.jsm, { name: FARO_DLQ.name, subjects: FARO_DLQ.subjects });
+  for (const spec of writerService.streams) await ensureStream(bus.jsm, spec);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "faro-writer-fault-"));
 });
 
 afterAll(async () => {
-  for (const c of children) c.kill("SIGKILL");
+  for (const c of children) killGroup(c);
   await bus?.close();
   await nats?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
@@ -108,7 +122,7 @@ describe("writer fault tolerance", () => {
     // Kill it in the middle of the burst of final files.
     const finals = () => files.filter((f) => fs.existsSync(f) && (JSON.parse(fs.readFileSync(f, "utf8")) as StoryFile).closeReason === "idle").length;
     await until(() => finals() >= 3, 30_000, "some final files");
-    first.child.kill("SIGKILL");
+    killGroup(first.child);
     await first.exited;
     const before = finals();
 

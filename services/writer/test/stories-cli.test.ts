@@ -1,5 +1,5 @@
 // `faro stories` as a child process over story files built by the writer's builder: ls table/json, show summary/json, unknown id.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,11 +12,13 @@ import { story, type Built } from "./helpers.js";
 
 const root = path.resolve(import.meta.dirname, "../../..");
 let dir: string;
+const children: ChildProcess[] = [];
 const web = story("web", { logBatches: 3, linesPerBatch: 4 });
 const api = story("api", { namespace: "pay" });
 
 function faro(...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "apps/cli/src/main.ts"), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
   let out = "";
   let err = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -33,7 +35,10 @@ beforeAll(async () => {
   await writeFileAtomic(storyFilePath(dir, "pay", api.sc.storyId, 0), buildStoryFile(read(api.entries), [api.incident], opts).json);
 });
 
-afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+  fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe("faro stories", () => {
   it("ls prints a table of every story file, and --json the same as data", async () => {

@@ -3,19 +3,20 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { connectBus, ensureDlqStream, ensureStream, type Bus } from "@faro/bus";
-import { loadConfig } from "@faro/config";
-import { decodeDeadLetter, FARO_DLQ, FARO_INCIDENT, FARO_STORY, validateStoryFile, type StoryFile } from "@faro/contracts";
-import { createLogger } from "@faro/observability";
+import { connectBus, ensureStream, type Bus } from "@faro/bus";
+import { decodeDeadLetter, decodeStoryEntry, FARO_DLQ, validateStoryFile, type StoryFile } from "@faro/contracts";
+import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
+import { checkServiceContract, createLogger } from "@faro/observability";
 import { startNats, type ManagedServer } from "@faro/test-harness";
-import { configSchema } from "../src/config.js";
+import { writerService } from "../src/definition.js";
 import { storyFilePath } from "../src/paths.js";
-import { createWriter, type Writer } from "../src/service.js";
+import type { Writer } from "../src/service.js";
 import { entry, publishEntries, publishIncident, story, until } from "./helpers.js";
 
 let nats: ManagedServer;
 let bus: Bus;
-const writers: Writer[] = [];
+type Running = RunningService<Writer>;
+const writers: Running[] = [];
 const dirs: string[] = [];
 
 function tmpDir(): string {
@@ -25,13 +26,13 @@ function tmpDir(): string {
 }
 
 function config(dir: string, extra: string[] = []) {
-  return loadConfig(configSchema, { argv: ["--nats.url", nats.url, "--dir", dir, "--log.level", "warn", "--snapshot.interval", "0", ...extra], env: {} });
+  return loadServiceConfig(writerService, { argv: ["--nats.url", nats.url, "--dir", dir, "--log.level", "warn", "--snapshot.interval", "0", "--http.port", "0", "--http.host", "127.0.0.1", ...extra], env: {} });
 }
 
-async function startWriter(dir: string, extra: string[] = []): Promise<Writer> {
-  const w = createWriter(config(dir, extra), { logger: createLogger({ service: "writer", level: "warn" }) });
+/** Starts a writer through the kernel (the same path as `faro run writer`); `http` serves the contract endpoints. */
+async function startWriter(dir: string, extra: string[] = [], http = false): Promise<Running> {
+  const w = await startService(writerService, config(dir, extra), { logger: createLogger({ service: "writer", level: "warn" }), http });
   writers.push(w);
-  await w.start();
   return w;
 }
 
@@ -49,14 +50,29 @@ function readJson(file: string): StoryFile | undefined {
 }
 
 /** Sum of a counter's series whose labels include `labels`, over the given writers. */
-async function count(ws: Writer[], name: string, labels: Record<string, string> = {}): Promise<number> {
+async function count(ws: Running[], name: string, labels: Record<string, string> = {}): Promise<number> {
   let n = 0;
   for (const w of ws) {
-    const m = w.metrics.registry.getSingleMetric(name);
+    const m = w.handle.metrics.registry.getSingleMetric(name);
     if (!m) continue;
     for (const v of (await m.get()).values) if (Object.entries(labels).every(([k, x]) => v.labels[k] === x)) n += v.value;
   }
   return n;
+}
+
+/** The next dead letter of the writer about `originalSubject` (other tests' dead letters are skipped). */
+async function nextDeadLetter(originalSubject: string) {
+  const c = await bus.js.consumers.get(FARO_DLQ.name, { filter_subjects: "faro.v1.dlq.writer.>" });
+  try {
+    for (;;) {
+      const m = await c.next({ expires: 15_000 });
+      if (!m) throw new Error(`no dead letter about ${originalSubject}`);
+      const dl = decodeDeadLetter(m.data);
+      if (dl.originalSubject === originalSubject) return { subject: m.subject, msgId: m.headers?.get("Nats-Msg-Id"), dl };
+    }
+  } finally {
+    await c.delete().catch(() => undefined);
+  }
 }
 
 const allFiles = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => fs.statSync(path.join(dir, f)).isFile()) : []);
@@ -64,9 +80,8 @@ const allFiles = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync
 beforeAll(async () => {
   nats = await startNats();
   bus = await connectBus({ servers: nats.url, name: "test" });
-  await ensureStream(bus.jsm, FARO_STORY);
-  await ensureStream(bus.jsm, FARO_INCIDENT);
-  await ensureDlqStream(bus.jsm, { name: FARO_DLQ.name, subjects: FARO_DLQ.subjects });
+  // The same streams the kernel provisions for the writer, so tests can publish before a writer runs.
+  for (const spec of writerService.streams) await ensureStream(bus.jsm, spec);
 });
 
 // Writers share the durable consumer: one left running by a failed test would take the next test's messages.
@@ -172,7 +187,7 @@ describe("writer", () => {
     const consumed = await count([w], "faro_messages_in_total");
     await publishEntries(bus.js, s.sc, [entry(s.sc, "snap", "event", 40, 99_999, "late event", { reason: "Late", type: "Normal", message: "late", count: 1, source: "x" })]);
     await until(async () => (await count([w], "faro_messages_in_total")) > consumed, 60_000, "the late entry consumed");
-    expect(await w.flush()).toBe(0);
+    expect(await w.instance.flush()).toBe(0);
     expect(readJson(file)).toEqual(final);
     await stopAll();
   });
@@ -185,29 +200,66 @@ describe("writer", () => {
     await until(async () => (await count([w], "faro_messages_in_total")) >= s.entries.length, 60_000, "entries consumed");
     const file = storyFilePath(dir, "shop", s.sc.storyId, 0);
     expect(fs.existsSync(file)).toBe(false);
-    expect(await w.flush()).toBe(1);
+    expect(await w.instance.flush()).toBe(1);
     const f = readJson(file)!;
     expect(f.closeReason).toBe("snapshot");
     expect(f.timeline).toHaveLength(s.entries.length);
-    expect(await w.flush()).toBe(0); // nothing new since
+    expect(await w.instance.flush()).toBe(0); // nothing new since
     await stopAll();
   });
 
-  it("dead-letters a close whose story does not validate and writes no file", async () => {
+  it("dead-letters a close whose story does not validate and writes no file (payload withheld by default)", async () => {
     const dir = tmpDir();
     const w = await startWriter(dir);
     const s = story("broken");
     // A change entry without its diff: the file would not validate.
     const bad = entry(s.sc, "broken", "change", 3, 7, "Deployment broken changed", { type: "MODIFIED", kind: "Deployment", name: "broken" });
     await publishEntries(bus.js, s.sc, [...s.entries.slice(0, 3), bad, s.close]);
-    const dlq = await bus.js.consumers.get(FARO_DLQ.name, { filter_subjects: "faro.v1.dlq.writer.>" });
-    const m = await dlq.next({ expires: 15_000 });
-    expect(m).not.toBeNull();
-    const dl = decodeDeadLetter(m!.data);
-    expect(dl.reason).toMatch(/does not validate: \/timeline\/\d+\/data: must have required property 'diff'/);
+    const { subject, msgId, dl } = await nextDeadLetter(s.sc.subject);
+    expect(subject).toBe("faro.v1.dlq.writer.write");
+    expect(msgId).toBe(`dl:writer:write:${dl.streamSeq}`);
+    expect(dl).toMatchObject({ service: "writer", stage: "write", reason: "poison message", originalSubject: s.sc.subject, payloadWithheld: true });
+    expect(dl.error).toMatch(/does not validate: \/timeline\/\d+\/data: must have required property 'diff'/);
+    expect(dl.payload).toHaveLength(0);
+    const close = await bus.jsm.streams.getMessage("FARO_STORY", { seq: dl.streamSeq });
+    expect(decodeStoryEntry(close!.data).entryKind).toBe("close");
     expect(fs.existsSync(storyFilePath(dir, "shop", s.sc.storyId, 0))).toBe(false);
     expect(await count([w], "faro_writer_validation_failures_total", { kind: "final" })).toBe(1);
+    await until(async () => (await count([w], "faro_dead_letters_total", { reason: "write" })) === 1, 15_000, "the dead letter counted");
     await stopAll();
+  });
+
+  it("dead-letters an undecodable entry, with the entry itself when deadLetters.includePayload is on", async () => {
+    const w = await startWriter(tmpDir(), ["--deadLetters.includePayload", "true"]);
+    const s = story("garbled");
+    const garbage = new Uint8Array([0xff, 0xff, 0xff, 0x0f, 0x01]);
+    await bus.js.publish(s.sc.subject, garbage);
+    const { dl } = await nextDeadLetter(s.sc.subject);
+    expect(dl).toMatchObject({ service: "writer", stage: "write", originalSubject: s.sc.subject, payloadWithheld: false });
+    expect(dl.error).toMatch(/malformed story entry/);
+    expect([...dl.payload]).toEqual([...garbage]);
+    await until(async () => (await count([w], "faro_dead_letters_total", { reason: "write" })) === 1, 15_000, "the dead letter counted");
+    // A good entry after it is consumed as usual: the poison one did not stop the consumer.
+    await publishEntries(bus.js, s.sc, s.entries.slice(0, 1));
+    await until(async () => (await count([w], "faro_messages_in_total")) === 2, 15_000, "the next entry consumed");
+    expect(await w.instance.flush()).toBe(1);
+    await stopAll();
+  });
+
+  it("follows the service contract, and stop() drains without closing what is not its own", async () => {
+    const dir = tmpDir();
+    const w = await startWriter(dir, [], true);
+    expect(w.instance.readiness()).toBe(true);
+    const report = await checkServiceContract(w.handle.http!.url, { expectReady: true });
+    expect(report.metrics).toMatch(/faro_queue_capacity\{[^}]*queue="handlers_in_flight"[^}]*\} 16/);
+    // The instance's own stop leaves the connection to the kernel; the kernel closes it after.
+    await w.instance.stop();
+    expect(w.instance.readiness()).toEqual({ ok: false, detail: "stopped" });
+    expect(w.bus.nc.isClosed()).toBe(false);
+    const [a, b] = [w.stop(), w.stop()];
+    expect(a).toBe(b);
+    expect((await a).code).toBe(0);
+    expect(w.bus.nc.isClosed()).toBe(true);
   });
 
   it("retention removes files older than the maximum age and stale temp files, and keeps the rest", async () => {
@@ -223,7 +275,7 @@ describe("writer", () => {
     fs.utimesSync(temp, eightDaysAgo, eightDaysAgo);
     // The writer scans at start; retention() runs one more scan after it, so both files are gone by then.
     const w = await startWriter(dir, ["--retention.maxAge", "7d"]);
-    const r = await w.retention();
+    const r = await w.instance.retention();
     expect(r.errors).toEqual([]);
     expect(fs.existsSync(old)).toBe(false);
     expect(fs.existsSync(temp)).toBe(false);
@@ -233,7 +285,7 @@ describe("writer", () => {
     expect(await count([w], "faro_writer_temp_files_removed_total")).toBe(1);
     // A file that ages past the maximum later is removed by the next scan.
     fs.utimesSync(fresh, eightDaysAgo, eightDaysAgo);
-    expect((await w.retention()).deleted).toEqual([fresh]);
+    expect((await w.instance.retention()).deleted).toEqual([fresh]);
     await stopAll();
   });
 });
