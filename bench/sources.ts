@@ -61,7 +61,7 @@ async function startService(name: string, env: Record<string, string>): Promise<
   // As deployed: the service's NODE_OPTIONS from the Helm chart. BENCH_NODE_FLAGS replaces them (e.g.
   // "--max-old-space-size=64"; "" = V8 defaults). Passed as NODE_OPTIONS (not argv), as in a pod.
   const flags = process.env.BENCH_NODE_FLAGS ?? deploymentNodeOptions(name);
-  const args = RUNTIME === "bundle" ? ["apps/cli/dist/faro.mjs", "run", name] : ["--import", "tsx", `services/${name}/src/main.ts`];
+  const args = RUNTIME === "bundle" ? ["apps/cli/dist/faro.mjs", "run", name] : ["--import", "tsx", "apps/cli/src/main.ts", "run", name];
   const child = spawn(process.execPath, args, {
     cwd: root,
     env: {

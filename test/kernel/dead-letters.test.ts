@@ -4,12 +4,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { definitionOf, type ServiceName } from "@faro/cli";
 import { buildCleanSubject, buildRawSubject, buildStorySubject, decodeDeadLetter, type DeadLetter } from "@faro/contracts";
 import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
+import { createLogger } from "@faro/observability";
 import { startCluster, type Cluster } from "@faro/kube-sim";
 import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
 
@@ -63,7 +63,7 @@ describe("a poison message on each service's input is dead-lettered in the docum
       const overrides = name === "writer" ? { FARO_DIR: dir } : {};
       let running: RunningService | undefined;
       try {
-        running = await startService(def, loadServiceConfig(def, { env: { ...env, ...overrides } }), { logger: pino({ level: "silent" }), http: false });
+        running = await startService(def, loadServiceConfig(def, { env: { ...env, ...overrides } }), { logger: createLogger({ service: name, level: "silent", pretty: false }), http: false });
         const dl = nextDeadLetter(name);
         await nc.flush();
         const ack = await jetstream(nc).publish(input.subject, POISON, { msgID: `poison-${name}` });

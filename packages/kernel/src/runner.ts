@@ -6,6 +6,7 @@ import { ConsumerGroup, DLQ_HEADERS, Publisher, connectBus, ensureStream, type B
 import { buildDlqSubject, encodeDeadLetter } from "@faro/contracts";
 import { loadConfig, type ConfigOf, type LoadOptions, type Schema } from "@faro/config";
 import { createLogger, createMetrics, runService, type Logger, type ServiceHandle, type ServiceMetrics, type StopResult } from "@faro/observability";
+import { hostname } from "node:os";
 import { Redis, type RedisOptions } from "ioredis";
 import { natsClientOptions, redactUrl, redisClientOptions, type NatsSettings, type RedisSettings } from "./connections.js";
 import type { AnyServiceDefinition, KernelContext, ServiceDefinition, ServiceInstance } from "./definition.js";
@@ -106,7 +107,7 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
     exitProcess: options.exitProcess ?? false,
     start: async (rs) => {
       const b = await step(`connecting to NATS at ${redactUrl(cfg.nats.url)}`, () =>
-        connectBus({ ...natsClientOptions(cfg.nats), name: `faro-${name}`, logger, registry: metrics.registry }),
+        connectBus({ ...natsClientOptions(cfg.nats), name: `faro-${name}@${hostname()}`, logger, registry: metrics.registry }),
       );
       bus = b;
       for (const spec of def.streams) {
@@ -149,7 +150,6 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
             logger,
             registry: metrics.registry,
           });
-          metrics.queue(`publish_window_${req.name}`, req.window ?? cfg.publish.window);
           publishers.push(p);
           return p;
         },

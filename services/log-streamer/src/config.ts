@@ -1,4 +1,5 @@
-// The log-streamer's configuration schema: stream capacity, batching, line limits, leases, checkpoints and publishing.
+// The log-streamer's configuration schema: stream capacity, batching, line limits, leases, checkpoints and the
+// pod-change consumer. Publishing (publish.*), NATS provisioning (nats.provision) and Redis are common settings.
 import { defineSchema, field, type ConfigOf } from "@faro/config";
 
 export const configSchema = defineSchema(
@@ -98,15 +99,6 @@ export const configSchema = defineSchema(
         }),
       },
       { description: "Checkpoints and stream bookkeeping in Redis." },
-    ),
-    publish: field.object(
-      {
-        window: field.int({ description: "Log batches awaiting their JetStream ack; streams wait (backpressure) while it is full.", default: 1024, example: 256, min: 1, max: 65536 }),
-        timeout: field.duration({ description: "Wait for one PubAck before retrying with the same message id.", default: "5s", example: "10s", min: 10 }),
-        retryFor: field.duration({ description: "How long a publish retries transient failures before the stream is restarted from its checkpoint.", default: "60s", example: "2m", min: 10 }),
-        ensureStream: field.boolean({ description: "Create or update the FARO_RAW and FARO_DLQ streams at start.", default: true, example: false }),
-      },
-      { description: "Publishing to FARO_RAW." },
     ),
     consumer: field.object(
       {

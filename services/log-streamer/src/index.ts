@@ -1,8 +1,9 @@
 // @faro/log-streamer: follows every container's log and publishes batches to FARO_RAW (see service.ts).
 export { configSchema } from "./config.js";
 export type { LogStreamerConfig } from "./config.js";
-export { createLogStreamer, SERVICE_NAME, CONSUMER_NAME } from "./service.js";
-export type { LogStreamer, LogStreamerDeps, LogStreamerStats } from "./service.js";
+export { logStreamerService } from "./definition.js";
+export { createLogStreamer, replicaIdOf, SERVICE_NAME, CONSUMER_NAME } from "./service.js";
+export type { LogStreamer, LogStreamerOptions, LogStreamerStats } from "./service.js";
 export { LogStreamerError, LeaseLostError, StateError, PodChangeError } from "./errors.js";
 export { podInstances, planRead, instanceKey, parseInstanceKey } from "./instances.js";
 export type { InstanceRef, WantedInstance, PodLike, ReadPlan } from "./instances.js";

@@ -1,12 +1,12 @@
-// The log-streamer: consumes pod changes from FARO_RAW into wanted streams in Redis, takes leases on
-// them up to streams.max, follows each container instance's log and publishes batches to FARO_RAW.
+// The log-streamer on the kernel: consumes pod changes from FARO_RAW into wanted streams in Redis, takes
+// leases on them up to streams.max, follows each container instance's log and publishes batches to FARO_RAW.
+// The kernel owns the NATS and Redis connections, the streams, the publisher and the consumer group.
 import { randomBytes } from "node:crypto";
 import os from "node:os";
-import { ConsumerGroup, Publisher, connectBus, ensureStream, type Bus, type BusMessage } from "@faro/bus";
-import { DecodeError, FARO_DLQ, FARO_RAW, InvalidMessageError, buildDlqSubject, decodeResourceChange, rawFilter } from "@faro/contracts";
+import type { BusMessage } from "@faro/bus";
+import { DecodeError, FARO_RAW, InvalidMessageError, decodeResourceChange, rawFilter } from "@faro/contracts";
+import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { KubeApiError, loadKubeConfig, requestJson, type KubeAccess } from "@faro/kube";
-import { createLogger, createMetrics, type Logger, type ServiceMetrics } from "@faro/observability";
-import { Redis } from "ioredis";
 import type { LogStreamerConfig } from "./config.js";
 import { PodChangeError } from "./errors.js";
 import { instanceKey, podInstances, type PodLike, type WantedInstance } from "./instances.js";
@@ -18,14 +18,15 @@ import { InstanceStream, type StreamContext, type StreamOutcome } from "./stream
 export const SERVICE_NAME = "log-streamer";
 /** The durable consumer of pod changes every replica shares. */
 export const CONSUMER_NAME = "log-streamer";
+/** The publisher of log batches (logs, metric labels, `faro_queue_depth{queue="publish_window_log-batches"}`). */
+const PUBLISHER_NAME = "log-batches";
+/** Stage of the dead letters of pod changes that cannot be understood: `faro.v1.dlq.log-streamer.decode`. */
+const POISON_STAGE = "decode";
 
-export interface LogStreamerDeps {
-  logger?: Logger;
-  metrics?: ServiceMetrics;
-  /** Defaults to loadKubeConfig(config.kube). */
+/** What a caller may inject besides the kernel's context (tests, embedding). */
+export interface LogStreamerOptions {
+  /** Defaults to loadKubeConfig(config.kube), read at start. */
   kubeConfig?: KubeAccess;
-  /** Identifies this replica in leases and checkpoints; default hostname-pid-random. */
-  replicaId?: string;
 }
 
 export interface LogStreamerStats {
@@ -34,16 +35,17 @@ export interface LogStreamerStats {
   keys: string[];
 }
 
-export interface LogStreamer {
+export interface LogStreamer extends ServiceInstance {
   readonly replicaId: string;
-  readonly metrics: ServiceMetrics;
-  /** Connects, provisions and starts consuming and streaming. */
-  start(): Promise<void>;
-  /** Stops taking work, ends the streams (leases released, checkpoints kept), closes connections. Idempotent. */
-  stop(): Promise<void>;
-  /** Readiness: connected to NATS and Redis and the consumer runs. */
-  ready(): { ok: boolean; detail?: string };
   stats(): LogStreamerStats;
+}
+
+/**
+ * This replica's name in leases and checkpoints: `replica` (FARO_REPLICA, the pod name in the Helm chart),
+ * else hostname-pid-random (a fresh name per process: its leases are taken over after lease.ttl).
+ */
+export function replicaIdOf(ctx: Pick<KernelContext<LogStreamerConfig>, "config">): string {
+  return ctx.config.replica || `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
 }
 
 interface Running {
@@ -51,23 +53,27 @@ interface Running {
   done: Promise<StreamOutcome | "failed">;
 }
 
-export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDeps = {}): LogStreamer {
-  const replicaId = deps.replicaId ?? config.replica ?? `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
-  const logger = (deps.logger ?? createLogger({ service: SERVICE_NAME, level: config.log.level, pretty: config.log.pretty })).child({ replica: replicaId });
-  const service = deps.metrics ?? createMetrics(SERVICE_NAME);
+export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options: LogStreamerOptions = {}): LogStreamer {
+  const { config, metrics: service } = ctx;
+  const replicaId = replicaIdOf(ctx);
+  const logger = ctx.logger.child({ replica: replicaId });
   const metrics: LogStreamerMetrics = logStreamerMetrics(service);
   const streamsQueue = service.queue("streams", config.streams.max);
-  const windowQueue = service.queue("publish_window", config.publish.window);
+  const publisher = ctx.publisher({ name: PUBLISHER_NAME });
+  // The kernel declares the window's capacity; its depth is sampled here, on every scan.
+  const windowQueue = service.queue(`publish_window_${PUBLISHER_NAME}`, config.publish.window);
   const bufferQueue = service.queue("line_buffer_bytes", config.batch.memory);
   const budget = new LineBudget(config.batch.memory, (used) => bufferQueue.setDepth(used));
+  const state = new StreamState({
+    redis: ctx.redis(),
+    prefix: config.state.keyPrefix,
+    replica: replicaId,
+    leaseTtlMs: config.lease.ttl,
+    checkpointTtlMs: config.state.checkpointTtl,
+  });
 
-  let kc: KubeAccess | undefined = deps.kubeConfig;
-  let redis: Redis | undefined;
-  let bus: Bus | undefined;
-  let publisher: Publisher | undefined;
-  let consumer: ConsumerGroup | undefined;
-  let state: StreamState | undefined;
-  let ctx: StreamContext | undefined;
+  let kc: KubeAccess | undefined = options.kubeConfig;
+  let streamCtx: StreamContext | undefined;
   let consumerRunning = false;
   let stopping: Promise<void> | undefined;
   /** Stream slots held by pod changes whose claim is in flight. */
@@ -115,7 +121,7 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
     reserved += free;
     let res: Awaited<ReturnType<StreamState["registerAndClaim"]>>;
     try {
-      res = await state!.registerAndClaim(instances, instanceKey, free);
+      res = await state.registerAndClaim(instances, instanceKey, free);
     } finally {
       reserved -= free;
     }
@@ -150,7 +156,7 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
   async function scan(): Promise<void> {
     const free = config.streams.max - running.size;
     // Ask for a few more than fit, so streams left queued for lack of capacity are seen and counted.
-    const res = await state!.scan(Math.max(0, free) + 64);
+    const res = await state.scan(Math.max(0, free) + 64);
     const candidates = res.candidates.filter((c) => !running.has(c.key)).sort((a, b) => a.info.seenAtMs - b.info.seenAtMs);
     let taken = 0;
     const room = Math.max(0, config.streams.max - running.size - reserved);
@@ -163,7 +169,7 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
     }
     // The leases are taken concurrently (one pipelined round trip), not one after another: a burst of new
     // containers starts its streams together.
-    const got = await Promise.all(candidates.slice(0, room).map(async (c) => ({ c, cp: await state!.acquire(c.key) })));
+    const got = await Promise.all(candidates.slice(0, room).map(async (c) => ({ c, cp: await state.acquire(c.key) })));
     for (const { c, cp } of got) {
       if (stopping) return;
       if (!cp) continue;
@@ -172,13 +178,13 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
       startStream(c.info, cp);
     }
     metrics.streamsQueued.set(Math.max(0, res.unleased - taken));
-    windowQueue.setDepth(publisher?.inflight ?? 0);
+    windowQueue.setDepth(publisher.inflight);
   }
 
   function startStream(info: WantedInstance, cp: Checkpoint): void {
     // A pod change's claim and a scan can both lease the same instance to this replica: one stream only.
     if (running.has(instanceKey(info))) return;
-    const stream = new InstanceStream(info, cp, ctx!);
+    const stream = new InstanceStream(info, cp, streamCtx!);
     if (cp.owner && cp.owner !== replicaId && !cp.done && (cp.seq > 0 || cp.pend)) {
       metrics.takeovers.inc();
       logger.info({ instance: stream.key, from: cp.owner, seq: cp.seq, pending: cp.pend }, "resuming a stream from another replica's checkpoint");
@@ -214,7 +220,7 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
   async function renew(): Promise<void> {
     const keys = [...running.keys()];
     try {
-      const lost = await state!.renew(keys);
+      const lost = await state.renew(keys);
       for (const k of lost) {
         const r = running.get(k);
         if (r && !r.stream.stopped) {
@@ -229,38 +235,29 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
     }
   }
 
+  const consumer = ctx.consumerGroup({
+    stream: FARO_RAW.name,
+    consumer: {
+      durable: CONSUMER_NAME,
+      filterSubject: rawFilter({ cluster: config.cluster, category: "obj", a: "pods" }),
+      ackWaitMs: config.consumer.ackWait,
+      maxDeliver: config.consumer.maxDeliver,
+      maxAckPending: config.consumer.concurrency * 8,
+      description: "log-streamer: pod changes → wanted container log streams",
+    },
+    handler: onPodChange,
+    poisonStage: POISON_STAGE,
+    concurrency: config.consumer.concurrency,
+    isPoison: (err) => err instanceof PodChangeError || err instanceof DecodeError || err instanceof InvalidMessageError,
+  });
+
   return {
     replicaId,
-    metrics: service,
 
     async start() {
       if (stopping) throw new Error("log-streamer was stopped");
       kc ??= loadKubeConfig({ kubeconfig: config.kube.kubeconfig, context: config.kube.context });
-      redis = new Redis(config.redis.url, { enableAutoPipelining: true, lazyConnect: true });
-      redis.on("error", (err: Error) => logger.warn({ err: err.message }, "redis connection error"));
-      await redis.connect();
-      state = new StreamState({
-        redis,
-        prefix: config.state.keyPrefix,
-        replica: replicaId,
-        leaseTtlMs: config.lease.ttl,
-        checkpointTtlMs: config.state.checkpointTtl,
-      });
-      bus = await connectBus({ servers: config.nats.url, name: `${SERVICE_NAME}-${replicaId}`, logger, registry: service.registry });
-      if (config.publish.ensureStream) {
-        await ensureStream(bus.jsm, FARO_RAW);
-        await ensureStream(bus.jsm, FARO_DLQ);
-      }
-      publisher = new Publisher({
-        js: bus.js,
-        name: "log-batches",
-        window: config.publish.window,
-        timeoutMs: config.publish.timeout,
-        retryForMs: config.publish.retryFor,
-        logger,
-        registry: service.registry,
-      });
-      ctx = {
+      streamCtx = {
         kc,
         budget,
         state,
@@ -279,27 +276,6 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
           maxWaitMs: 120_000,
         },
       };
-      consumer = new ConsumerGroup({
-        nc: bus.nc,
-        js: bus.js,
-        jsm: bus.jsm,
-        stream: FARO_RAW.name,
-        consumer: {
-          durable: CONSUMER_NAME,
-          filterSubject: rawFilter({ cluster: config.cluster, category: "obj", a: "pods" }),
-          ackWaitMs: config.consumer.ackWait,
-          maxDeliver: config.consumer.maxDeliver,
-          maxAckPending: config.consumer.concurrency * 8,
-          description: "log-streamer: pod changes → wanted container log streams",
-        },
-        handler: onPodChange,
-        dlqSubject: buildDlqSubject(SERVICE_NAME, "raw"),
-        service: SERVICE_NAME,
-        concurrency: config.consumer.concurrency,
-        isPoison: (err) => err instanceof PodChangeError || err instanceof DecodeError || err instanceof InvalidMessageError,
-        logger,
-        registry: service.registry,
-      });
       await consumer.start();
       consumerRunning = true;
       const scanTimer = setInterval(kickScan, config.streams.scanInterval);
@@ -309,11 +285,15 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
       logger.info({ maxStreams: config.streams.max, durable: CONSUMER_NAME }, "log-streamer started");
     },
 
+    /**
+     * Stops taking pod changes, ends the streams (checkpoints kept) and releases their leases so another
+     * replica resumes them at once. The kernel then flushes the publisher and closes Redis and NATS.
+     */
     stop() {
       stopping ??= (async () => {
         for (const t of timers) clearInterval(t);
         consumerRunning = false;
-        await consumer?.stop();
+        await consumer.stop();
         await scanning;
         const all = [...running.values()];
         for (const r of all) r.stream.stop();
@@ -321,7 +301,7 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
         // Hand the unfinished streams over at once instead of after the lease ttl.
         await Promise.all(
           all.map(async (r, i) => {
-            if (outcomes[i] !== "stopped" || !state) return;
+            if (outcomes[i] !== "stopped") return;
             try {
               await state.release(r.stream.key);
             } catch (err) {
@@ -330,26 +310,13 @@ export function createLogStreamer(config: LogStreamerConfig, deps: LogStreamerDe
             }
           }),
         );
-        await publisher?.close();
-        await bus?.close();
-        if (redis) {
-          try {
-            await redis.quit();
-          } catch (err) {
-            logger.warn({ err }, "closing redis failed");
-            redis.disconnect();
-          }
-        }
         logger.info("log-streamer stopped");
       })();
       return stopping;
     },
 
-    ready() {
-      if (!consumerRunning) return { ok: false, detail: "consumer not running" };
-      if (!bus || bus.nc.isClosed()) return { ok: false, detail: "not connected to NATS" };
-      if (redis?.status !== "ready") return { ok: false, detail: `redis ${redis?.status ?? "not connected"}` };
-      return { ok: true };
+    readiness() {
+      return consumerRunning ? true : { ok: false, detail: "not consuming pod changes" };
     },
 
     stats() {

@@ -9,7 +9,6 @@ import * as k8s from "@kubernetes/client-node";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { Publisher, ensureStream } from "@faro/bus";
-import { loadConfig } from "@faro/config";
 import {
   FARO_RAW,
   buildRawSubject,
@@ -19,10 +18,12 @@ import {
   resourceChangeId,
   type LogBatch,
 } from "@faro/contracts";
+import { defineService, loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { ResilientWatch, type KubeObject } from "@faro/kube";
 import { startCluster, type Cluster } from "@faro/kube-sim";
 import { freePort, startNats, startRedis, type ManagedServer, until } from "@faro/test-harness";
-import { configSchema, type LogStreamerConfig } from "../src/config.js";
+import { logStreamerService } from "../src/definition.js";
+import { createLogStreamer, type LogStreamer } from "../src/service.js";
 
 export const CLUSTER = "sim";
 
@@ -84,8 +85,15 @@ export function envVars(env: Env, extra: Record<string, string> = {}): Record<st
   };
 }
 
-export function configFor(env: Env, extra: Record<string, string> = {}): LogStreamerConfig {
-  return loadConfig(configSchema, { env: envVars(env, extra) });
+/**
+ * Starts an in-process log-streamer through the kernel as `faro run log-streamer` does (config from the
+ * env, its logger, the health server on a free port), with the simulator's kubeconfig injected. Stop it
+ * with `stop()`.
+ */
+export async function startLogStreamer(env: Env, extra: Record<string, string> = {}): Promise<RunningService<LogStreamer>> {
+  const def = defineService({ ...logStreamerService, create: (ctx) => createLogStreamer(ctx, { kubeConfig: env.kc }) });
+  const vars = envVars(env, extra);
+  return await startService(def, loadServiceConfig(def, { env: vars }), { env: vars });
 }
 
 export { until };
@@ -278,10 +286,14 @@ export interface Child {
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 
-/** Runs `node --import tsx services/log-streamer/src/main.ts` with the given environment on a fixed HTTP port. */
+/**
+ * Runs `faro run log-streamer` (apps/cli/src/main.ts) with the given environment on a fixed HTTP port. Node
+ * loads tsx itself (not the tsx binary, which runs the program in a child process): SIGKILL and SIGTERM
+ * reach the service, not a wrapper.
+ */
 export async function spawnLogStreamer(env: Record<string, string>): Promise<Child> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ["--import", "tsx", "services/log-streamer/src/main.ts"], {
+  const proc = spawn(process.execPath, ["--import", "tsx", "apps/cli/src/main.ts", "run", "log-streamer"], {
     cwd: ROOT,
     env: { ...process.env, ...env, FARO_HTTP_PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,4 +1,4 @@
-// The log-streamer as child processes (node --import tsx src/main.ts): kill -9 and restart, and two
+// The log-streamer as child processes (`faro run log-streamer`): kill -9 and restart, and two
 // replicas with one killed mid-stream — every line of every container instance still appears exactly once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkServiceContract } from "@faro/observability";
@@ -26,8 +26,11 @@ afterAll(async () => {
 async function spawn(extra: Record<string, string>): Promise<Child> {
   const c = await spawnLogStreamer(envVars(env, extra));
   children.push(c);
+  const exited = () => c.proc.exitCode !== null || c.proc.signalCode !== null;
   try {
-    await until(async () => (await fetch(`${c.url}/readyz`)).status === 200, `log-streamer ${extra.FARO_REPLICA ?? ""} ready`, 60_000);
+    // A child that exits (bad config, failed start) fails the wait at once instead of at the deadline.
+    const state = await until(async () => (exited() ? "exited" : (await fetch(`${c.url}/readyz`)).status === 200 && "ready"), `log-streamer ${extra.FARO_REPLICA ?? ""} ready`, 60_000);
+    if (state === "exited") throw new Error(`log-streamer ${extra.FARO_REPLICA ?? ""} exited with ${c.proc.exitCode ?? c.proc.signalCode} before it was ready`);
   } catch (err) {
     throw new Error(`${(err as Error).message}; child output: ${c.output().slice(-3000)}`);
   }

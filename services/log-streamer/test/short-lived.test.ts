@@ -3,13 +3,13 @@
 // A pod's logs go with the pod object (as on a real cluster), so the streams must start within the pod's
 // short life: new instances are leased and started from the pod change itself, not by a later scan.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogStreamer, type LogStreamer } from "../src/index.js";
-import { collectBatches, compareWithTruth, configFor, instanceOf, pod, podType, startEnv, startPodFeed, until, type Collector, type Env } from "./helpers.js";
+import type { RunningService } from "@faro/kernel";
+import { collectBatches, compareWithTruth, instanceOf, pod, podType, startEnv, startLogStreamer, startPodFeed, until, type Collector, type Env } from "./helpers.js";
 
 const SPEED = 20;
 let env: Env;
 let feed: { stop(): Promise<void> };
-let streamer: LogStreamer;
+let streamer: RunningService;
 let collector: Collector;
 
 beforeAll(async () => {
@@ -17,8 +17,7 @@ beforeAll(async () => {
   feed = await startPodFeed(env);
   collector = await collectBatches(env.nc);
   // The periodic scan is slowed down so that it cannot be what starts these streams in time.
-  streamer = createLogStreamer(configFor(env, { FARO_STREAMS_SCAN_INTERVAL: "10s" }), { kubeConfig: env.kc });
-  await streamer.start();
+  streamer = await startLogStreamer(env, { FARO_STREAMS_SCAN_INTERVAL: "10s" });
 }, 60_000);
 
 afterAll(async () => {

@@ -1,11 +1,17 @@
 // One in-process log-streamer against the simulated cluster, real NATS and Redis: crash loops, init
 // containers, deletion and recreation, long lines and a small streams.max — compared with the ground truth.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLogStreamer, type LogStreamer } from "../src/index.js";
-import { collectBatches, compareWithTruth, configFor, finishAndCompare, instanceOf, pod, podType, startEnv, startPodFeed, until, type Collector, type Env } from "./helpers.js";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Redis } from "ioredis";
+import { buildRawSubject, decodeDeadLetter, FARO_DLQ } from "@faro/contracts";
+import type { RunningService } from "@faro/kernel";
+import { checkServiceContract } from "@faro/observability";
+import type { LogStreamer } from "../src/index.js";
+import { CLUSTER, collectBatches, compareWithTruth, finishAndCompare, instanceOf, pod, podType, startEnv, startLogStreamer, startPodFeed, until, type Collector, type Env } from "./helpers.js";
 
 let env: Env;
 let feed: { stop(): Promise<void> };
+let svc: RunningService<LogStreamer>;
 let streamer: LogStreamer;
 let collector: Collector;
 
@@ -13,19 +19,19 @@ beforeAll(async () => {
   env = await startEnv({ speed: 20 });
   feed = await startPodFeed(env);
   collector = await collectBatches(env.nc);
-  streamer = createLogStreamer(configFor(env, { FARO_STREAMS_MAX: "4" }), { kubeConfig: env.kc });
-  await streamer.start();
+  svc = await startLogStreamer(env, { FARO_STREAMS_MAX: "4" });
+  streamer = svc.instance;
 }, 60_000);
 
 afterAll(async () => {
-  await streamer?.stop();
+  await svc?.stop();
   await collector?.stop();
   await feed?.stop();
   await env?.stop();
 });
 
 async function metric(name: string): Promise<number> {
-  const m = await streamer.metrics.registry.getSingleMetric(name)?.get();
+  const m = await svc.handle.metrics.registry.getSingleMetric(name)?.get();
   return (m?.values ?? []).reduce((s, v) => s + v.value, 0);
 }
 
@@ -105,7 +111,9 @@ describe("log-streamer against the simulator", () => {
 
     // Finished instances are no longer wanted; nothing is left streaming.
     await until(() => streamer.stats().active === 0, "streams finished");
-    expect(streamer.ready().ok).toBe(true);
+    expect(streamer.readiness()).toBe(true);
+    const report = await checkServiceContract(svc.handle.http!.url, { expectReady: true });
+    expect(report.readyStatus).toBe(200);
   }, 120_000);
 
   it("queues streams beyond streams.max and still publishes all of them", async () => {
@@ -132,4 +140,42 @@ describe("log-streamer against the simulator", () => {
     expect(await metric("faro_log_streamer_streams_queued_total")).toBeGreaterThan(0);
     for (const n of names) store.delete(podType(env.cluster), "default", n, { gracePeriodSeconds: 0 });
   }, 90_000);
+
+  it("dead-letters a pod change it cannot decode in the DeadLetter envelope (stage decode)", async () => {
+    const subject = buildRawSubject(CLUSTER, "default", { category: "obj", resource: "pods", group: "", name: "garbage" });
+    const ack = await jetstream(env.nc).publish(subject, new TextEncoder().encode("not a ResourceChange"), { msgID: "garbage-1" });
+    const jsm = await jetstreamManager(env.nc);
+    const stored = await until(
+      () => jsm.streams.getMessage(FARO_DLQ.name, { last_by_subj: "faro.v1.dlq.log-streamer.decode" }).then((m) => m ?? undefined, () => undefined),
+      "dead letter stored",
+    );
+    expect(stored.header?.get("Nats-Msg-Id")).toBe(`dl:log-streamer:decode:${ack.seq}`);
+    const dl = decodeDeadLetter(stored.data);
+    expect(dl).toMatchObject({ service: "log-streamer", stage: "decode", originalSubject: subject, streamSeq: ack.seq, payloadWithheld: true });
+    expect(await metric("faro_dead_letters_total")).toBe(1);
+  });
+
+  it("stop() drains: streams end, leases are handed over, checkpoints stay, the kernel closes the connections", async () => {
+    const store = env.cluster.store;
+    store.create(podType(env.cluster), pod("last", { "sim.faro.dev/log-lines": "last {n}", "sim.faro.dev/log-rate": "50" }));
+    const uid = (await until(() => store.get(podType(env.cluster), "default", "last"), "pod last")).metadata.uid;
+    const key = `${uid}/app/0`;
+    await until(() => streamer.stats().keys.includes(key) && (collector.lines.get(key) ?? 0) > 0, "last streaming");
+
+    const [x, y] = [svc.stop(), svc.stop()];
+    expect(x).toBe(y);
+    expect((await x).code).toBe(0);
+    expect(streamer.readiness()).not.toBe(true);
+    expect(streamer.stats().active).toBe(0);
+    expect(svc.bus.nc.isClosed()).toBe(true);
+    const redis = new Redis(env.redis.url);
+    try {
+      // Released, not left to expire: another replica resumes the stream at once, from the checkpoint.
+      expect(await redis.exists(`faro:ls:lease:${key}`)).toBe(0);
+      expect(await redis.exists(`faro:ls:cp:${key}`)).toBe(1);
+    } finally {
+      redis.disconnect();
+    }
+    store.delete(podType(env.cluster), "default", "last", { gracePeriodSeconds: 0 });
+  });
 });
