@@ -24,6 +24,7 @@ export {
   encodeDeadLetter,
   decodeDeadLetter,
   orderingKey,
+  toCanonicalJson,
 } from "./messages.js";
 export type {
   WatchType,
@@ -48,6 +49,9 @@ export type {
   IncidentContext,
   DeadLetter,
   Encodable,
+  MessageTypes,
+  MessageTypeName,
+  JsonValue,
 } from "./messages.js";
 export {
   SUBJECT_PREFIX,

@@ -1,7 +1,12 @@
-// Typed protobuf codecs for the bus messages defined in proto/faro.proto (loaded at run time).
+// Typed protobuf codecs for the bus messages defined in proto/faro.proto. The codecs and the field
+// types are GENERATED (src/gen/, `npm run gen:contracts`, docs/decisions/0008-generated-contract-code.md);
+// this module only narrows enumerated strings to their closed sets, checks schema_version, keeps optional
+// fields absent and renders canonical JSON.
 import path from "node:path";
-import protobuf from "protobufjs";
+import type { IConversionOptions } from "protobufjs";
 import { ContractError, DecodeError, InvalidMessageError, SchemaVersionError } from "./errors.js";
+import { faro } from "./gen/faro.js";
+import descriptor from "./gen/faro.json" with { type: "json" };
 
 /** The schema_version every message written by this code carries. */
 export const SCHEMA_VERSION = 1;
@@ -23,229 +28,137 @@ export type Severity = (typeof SEVERITIES)[number];
 export const PREVIOUS_LOG_SOURCES = ["buffer", "api", "none"] as const;
 export type PreviousLogSource = (typeof PREVIOUS_LOG_SOURCES)[number];
 
-export interface OwnerRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller: boolean;
-}
-
-export interface ObjectRef {
-  apiVersion: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  uid: string;
-  fieldPath: string;
-}
-
-export interface WorkloadRef {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-}
-
-export interface PodInstance {
-  name: string;
-  uid: string;
-  node: string;
-  /** "" when this pod replaces no earlier pod. */
-  replacesPodUid: string;
-}
-
-export interface LogLine {
-  /** RFC3339 with 9 fractional digits, as the API gives it. */
-  timestamp: string;
-  line: string;
-  truncated: boolean;
-  originalBytes: number;
-}
-
-export interface ResourceChange {
-  schemaVersion: number;
-  cluster: string;
-  type: WatchType;
-  /** "" for the core group. */
-  group: string;
-  version: string;
-  /** Plural resource name, e.g. "deployments". */
-  resource: string;
-  kind: string;
-  /** "" for cluster-scoped objects. */
-  namespace: string;
-  name: string;
-  uid: string;
-  resourceVersion: string;
-  observedAtMs: number;
-  ownerRefs: OwnerRef[];
-  labels: Record<string, string>;
-  objectJson: string;
-}
-
-export interface KubeEvent {
-  schemaVersion: number;
-  cluster: string;
-  type: WatchType;
-  uid: string;
-  resourceVersion: string;
-  namespace: string;
-  name: string;
-  reason: string;
-  message: string;
-  /** Normal | Warning (the API allows any string). */
-  eventType: string;
-  sourceComponent: string;
-  sourceHost: string;
-  reportingController: string;
-  involved: ObjectRef;
-  count: number;
-  firstTimestamp: string;
-  lastTimestamp: string;
-  eventTime: string;
-  observedAtMs: number;
-  objectJson: string;
-  /**
-   * Labels of the involved object when the watcher has seen it (absent when it has not: the Event came
-   * first, the object's type is not watched, or it has no labels). Tenant rules on labels match them.
-   */
-  involvedLabels?: Record<string, string>;
-}
-
-export interface LogBatch {
-  schemaVersion: number;
-  cluster: string;
-  namespace: string;
-  pod: string;
-  podUid: string;
-  container: string;
-  containerType: ContainerType;
-  /** Identifies the container instance the lines belong to. */
-  restartCount: number;
-  source: LogSource;
-  /** Index of lines[0] in this instance's stream (per source), for ordering and dedupe. */
-  seqStart: number;
-  lines: LogLine[];
-  podOwnerRefs: OwnerRef[];
-  node: string;
-  observedAtMs: number;
-  /** True on the last batch of an instance's stream (the container terminated, every line was published). */
-  endOfStream: boolean;
-  podLabels: Record<string, string>;
-  /**
-   * On an endOfStream marker: why lines of the instance could not be read ("" when every line was read).
-   * "gone_before_read": the pod was deleted before its log was read; "not_served": the API no longer serves it.
-   */
-  unreadReason?: UnreadReason;
-}
-
 export const UNREAD_REASONS = ["", "gone_before_read", "not_served"] as const;
 export type UnreadReason = (typeof UNREAD_REASONS)[number];
 
-export interface StoryEntry {
-  schemaVersion: number;
-  storyId: string;
-  window: number;
-  seq: number;
-  /** Sorts lexicographically in story order; see orderingKey(). */
-  orderingKey: string;
-  tenant: string;
-  cluster: string;
-  namespace: string;
-  workload: WorkloadRef;
-  entryKind: EntryKind;
-  /** Source time, RFC3339. */
-  timestamp: string;
-  pod?: PodInstance;
-  payloadJson: string;
-  summary: string;
-}
+// ---- Types: the generated message classes' fields, with enumerated strings and sub-messages narrowed ----
 
-export interface EventSummary {
-  reason: string;
-  type: string;
-  message: string;
-  count: number;
-  first: string;
-  last: string;
-  source: string;
-}
+/** The data fields of a generated message class (its methods left out). */
+type Fields<C> = { [K in keyof C as C[K] extends (...args: never[]) => unknown ? never : K]: C[K] };
+type Flat<T> = { [K in keyof T]: T[K] };
+/**
+ * A generated message type with some fields refined. A refinement may only name a field the generated
+ * class has, with a type assignable to the generated one (a narrower string, a sub-message with every
+ * field present, a field made optional): renaming or retyping a field in faro.proto breaks compilation here.
+ */
+type Refine<C, R extends { [K in keyof R]: K extends keyof Fields<C> ? NonNullable<Fields<C>[K]> : never }> = Flat<
+  Omit<Fields<C>, keyof R> & R
+>;
 
-export interface Manifest {
-  kind: string;
-  name: string;
-  json: string;
-}
+export type OwnerRef = Fields<faro.v1.OwnerRef>;
+export type ObjectRef = Fields<faro.v1.ObjectRef>;
+export type WorkloadRef = Fields<faro.v1.WorkloadRef>;
+/** replacesPodUid is "" when this pod replaces no earlier pod. */
+export type PodInstance = Fields<faro.v1.PodInstance>;
+/** timestamp: RFC3339 with 9 fractional digits, as the API gives it. */
+export type LogLine = Fields<faro.v1.LogLine>;
 
-export interface Change {
-  timestamp: string;
-  kind: string;
-  name: string;
-  diffJson: string;
-}
+export type ResourceChange = Refine<faro.v1.ResourceChange, { type: WatchType; ownerRefs: OwnerRef[] }>;
 
-export interface IncidentContext {
-  schemaVersion: number;
-  incidentId: string;
-  storyId: string;
-  tenant: string;
-  cluster: string;
-  namespace: string;
-  reason: string;
-  severity: Severity;
-  /** RFC3339 with milliseconds. */
-  detectedAt: string;
-  /** The Kubernetes timestamp the detection reacts to. */
-  k8sTimestamp: string;
-  firstSeen: string;
-  lastSeen: string;
-  repeatCount: number;
-  isUpdate: boolean;
-  /** Pod first, root workload last. */
-  ownerChain: WorkloadRef[];
-  pod?: PodInstance;
-  container: string;
-  exitCode?: number;
-  restartCount: number;
-  message: string;
-  logTail: LogLine[];
-  previousLog: LogLine[];
-  previousLogSource: PreviousLogSource;
-  events: EventSummary[];
-  manifests: Manifest[];
-  recentChanges: Change[];
-}
+export type KubeEvent = Refine<
+  faro.v1.KubeEvent,
+  {
+    type: WatchType;
+    involved: ObjectRef;
+    /**
+     * Labels of the involved object when the watcher has seen it (absent when it has not: the Event came
+     * first, the object's type is not watched, or it has no labels). Tenant rules on labels match them.
+     */
+    involvedLabels?: Record<string, string>;
+  }
+>;
 
-export interface DeadLetter {
-  schemaVersion: number;
-  service: string;
-  stage: string;
-  originalSubject: string;
-  reason: string;
-  error: string;
-  deliveries: number;
-  streamSeq: number;
-  /** Empty when withheld. */
-  payload: Uint8Array;
-  payloadWithheld: boolean;
-  atMs: number;
-}
+export type LogBatch = Refine<
+  faro.v1.LogBatch,
+  {
+    containerType: ContainerType;
+    source: LogSource;
+    lines: LogLine[];
+    podOwnerRefs: OwnerRef[];
+    /**
+     * On an endOfStream marker: why lines of the instance could not be read (absent or "" when every line
+     * was read). "gone_before_read": the pod was deleted before its log was read; "not_served": the API no
+     * longer serves it.
+     */
+    unreadReason?: UnreadReason;
+  }
+>;
+
+export type StoryEntry = Refine<
+  faro.v1.StoryEntry,
+  {
+    workload: WorkloadRef;
+    entryKind: EntryKind;
+    /** Absent when the entry is not about one pod. */
+    pod?: PodInstance;
+  }
+>;
+
+export type EventSummary = Fields<faro.v1.EventSummary>;
+export type Manifest = Fields<faro.v1.Manifest>;
+export type Change = Fields<faro.v1.Change>;
+
+export type IncidentContext = Refine<
+  faro.v1.IncidentContext,
+  {
+    severity: Severity;
+    /** Pod first, root workload last. */
+    ownerChain: WorkloadRef[];
+    pod?: PodInstance;
+    exitCode?: number;
+    logTail: LogLine[];
+    previousLog: LogLine[];
+    previousLogSource: PreviousLogSource;
+    events: EventSummary[];
+    manifests: Manifest[];
+    recentChanges: Change[];
+  }
+>;
+
+export type DeadLetter = Fields<faro.v1.DeadLetter>;
 
 /** What a producer passes to encodeX: schemaVersion defaults to SCHEMA_VERSION. */
 export type Encodable<T extends { schemaVersion: number }> = Omit<T, "schemaVersion"> & { schemaVersion?: number };
 
-const root = loadRoot();
+// ---- The schema, as the generated protobufjs JSON descriptor (field types, labels, presence) ----
 
-function loadRoot(): protobuf.Root {
-  try {
-    return protobuf.loadSync(PROTO_PATH);
-  } catch (err) {
-    throw new ContractError(`cannot load ${PROTO_PATH}: ${(err as Error).message}`, { cause: err });
-  }
+interface FieldDescriptor {
+  type: string;
+  id: number;
+  rule?: "repeated";
+  keyType?: string;
+}
+interface MessageDescriptor {
+  fields: Record<string, FieldDescriptor>;
+  /** Oneofs, including the synthetic one of each proto3 `optional` field: their members have presence. */
+  oneofs?: Record<string, { oneof: string[] }>;
+}
+const messages = (descriptor as unknown as { nested: { faro: { nested: { v1: { nested: Record<string, MessageDescriptor> } } } } }).nested.faro
+  .nested.v1.nested;
+
+function messageDescriptor(name: string): MessageDescriptor {
+  const d = messages[name.replace(/^\.?faro\.v1\./, "")];
+  if (!d?.fields) throw new ContractError(`faro.v1.${name} is not a message type`);
+  return d;
 }
 
-const toObjectOptions: protobuf.IConversionOptions = {
+const INT64 = new Set(["int64", "uint64", "sint64", "fixed64", "sfixed64"]);
+const NUMBERS = new Set(["int32", "uint32", "sint32", "fixed32", "sfixed32", "float", "double"]);
+const isScalar = (type: string) => INT64.has(type) || NUMBERS.has(type) || type === "bool" || type === "string" || type === "bytes";
+
+// ---- Codecs: the generated static code, plus the checks the schema cannot express ----
+
+/** The static methods every generated message class has. */
+interface GeneratedType {
+  create(): object;
+  verify(message: Record<string, unknown>): string | null;
+  fromObject(object: Record<string, unknown>): object;
+  encode(message: object): { finish(): Uint8Array };
+  decode(bytes: Uint8Array): object;
+  toObject(message: object, options?: IConversionOptions): Record<string, unknown>;
+}
+
+const toObjectOptions: IConversionOptions = {
   longs: Number,
   enums: String,
   defaults: true,
@@ -259,7 +172,7 @@ interface CodecSpec {
   /** Like enums, for fields that may be absent on encode (proto3 default: ""). */
   optionalEnums?: Record<string, readonly string[]>;
   /** Sub-message fields that are always present in the TS type (filled with defaults when absent). */
-  required?: string[];
+  required?: Record<string, GeneratedType>;
   /** Map fields that may be absent in the TS type: an empty map (proto3 cannot tell it from none) decodes as absent. */
   optionalMaps?: string[];
 }
@@ -293,21 +206,20 @@ function checkEnums(typeName: string, obj: Record<string, unknown>, enums: Recor
   }
 }
 
-function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: CodecSpec = {}): Codec<T> {
-  const type = root.lookupType(`faro.v1.${typeName}`);
+function makeCodec<T extends { schemaVersion: number }>(typeName: MessageTypeName, type: GeneratedType, spec: CodecSpec = {}): Codec<T> {
+  const fields = messageDescriptor(typeName).fields;
   const enums = spec.enums ?? {};
   const optionalEnums = spec.optionalEnums ?? {};
   const present = (obj: Record<string, unknown>) => Object.fromEntries(Object.entries(optionalEnums).filter(([f]) => obj[f] !== undefined));
-  const required = (spec.required ?? []).map((f) => {
-    const field = type.fields[f];
-    if (!field?.resolvedType) throw new ContractError(`${typeName}.${f} is not a message field`);
-    const sub = field.resolvedType as protobuf.Type;
-    return { name: field.name, empty: () => sub.toObject(sub.create(), toObjectOptions) };
+  for (const f of [...Object.keys(enums), ...Object.keys(optionalEnums)]) {
+    if (fields[f]?.type !== "string" || fields[f]?.rule || fields[f]?.keyType) throw new ContractError(`${typeName}.${f} is not a string field`);
+  }
+  const required = Object.entries(spec.required ?? {}).map(([name, sub]) => {
+    if (!fields[name] || isScalar(fields[name].type)) throw new ContractError(`${typeName}.${name} is not a message field`);
+    return { name, empty: () => sub.toObject(sub.create(), toObjectOptions) };
   });
   const optionalMaps = spec.optionalMaps ?? [];
-  for (const f of optionalMaps) {
-    if (!(type.fields[f] instanceof protobuf.MapField)) throw new ContractError(`${typeName}.${f} is not a map field`);
-  }
+  for (const f of optionalMaps) if (!fields[f]?.keyType) throw new ContractError(`${typeName}.${f} is not a map field`);
   return {
     encode(msg) {
       const obj = { ...msg, schemaVersion: msg.schemaVersion ?? SCHEMA_VERSION } as Record<string, unknown>;
@@ -318,7 +230,7 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: 
       return type.encode(type.fromObject(obj)).finish();
     },
     decode(bytes) {
-      let decoded: protobuf.Message;
+      let decoded: object;
       try {
         decoded = type.decode(bytes);
       } catch (err) {
@@ -345,17 +257,22 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: string, spec: 
   };
 }
 
-const resourceChange = makeCodec<ResourceChange>("ResourceChange", { enums: { type: WATCH_TYPES } });
-const kubeEvent = makeCodec<KubeEvent>("KubeEvent", { enums: { type: WATCH_TYPES }, required: ["involved"], optionalMaps: ["involvedLabels"] });
-const logBatch = makeCodec<LogBatch>("LogBatch", {
+const v1 = faro.v1;
+const resourceChange = makeCodec<ResourceChange>("ResourceChange", v1.ResourceChange, { enums: { type: WATCH_TYPES } });
+const kubeEvent = makeCodec<KubeEvent>("KubeEvent", v1.KubeEvent, {
+  enums: { type: WATCH_TYPES },
+  required: { involved: v1.ObjectRef },
+  optionalMaps: ["involvedLabels"],
+});
+const logBatch = makeCodec<LogBatch>("LogBatch", v1.LogBatch, {
   enums: { containerType: CONTAINER_TYPES, source: LOG_SOURCES },
   optionalEnums: { unreadReason: UNREAD_REASONS },
 });
-const storyEntry = makeCodec<StoryEntry>("StoryEntry", { enums: { entryKind: ENTRY_KINDS }, required: ["workload"] });
-const incidentContext = makeCodec<IncidentContext>("IncidentContext", {
+const storyEntry = makeCodec<StoryEntry>("StoryEntry", v1.StoryEntry, { enums: { entryKind: ENTRY_KINDS }, required: { workload: v1.WorkloadRef } });
+const incidentContext = makeCodec<IncidentContext>("IncidentContext", v1.IncidentContext, {
   enums: { severity: SEVERITIES, previousLogSource: PREVIOUS_LOG_SOURCES },
 });
-const deadLetter = makeCodec<DeadLetter>("DeadLetter");
+const deadLetter = makeCodec<DeadLetter>("DeadLetter", v1.DeadLetter);
 
 export const encodeResourceChange = (msg: Encodable<ResourceChange>): Uint8Array => resourceChange.encode(msg);
 export const decodeResourceChange = (bytes: Uint8Array): ResourceChange => resourceChange.decode(bytes);
@@ -369,6 +286,83 @@ export const encodeIncidentContext = (msg: Encodable<IncidentContext>): Uint8Arr
 export const decodeIncidentContext = (bytes: Uint8Array): IncidentContext => incidentContext.decode(bytes);
 export const encodeDeadLetter = (msg: Encodable<DeadLetter>): Uint8Array => deadLetter.encode(msg);
 export const decodeDeadLetter = (bytes: Uint8Array): DeadLetter => deadLetter.decode(bytes);
+
+// ---- Proto3 canonical JSON ----
+
+/** Every message type of faro.v1, by name, with its TypeScript type. */
+export interface MessageTypes {
+  ResourceChange: ResourceChange;
+  KubeEvent: KubeEvent;
+  LogBatch: LogBatch;
+  StoryEntry: StoryEntry;
+  IncidentContext: IncidentContext;
+  DeadLetter: DeadLetter;
+  OwnerRef: OwnerRef;
+  ObjectRef: ObjectRef;
+  WorkloadRef: WorkloadRef;
+  PodInstance: PodInstance;
+  LogLine: LogLine;
+  EventSummary: EventSummary;
+  Manifest: Manifest;
+  Change: Change;
+}
+export type MessageTypeName = keyof MessageTypes;
+/** A JSON value as JSON.parse returns it. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+function isDefault(type: string, v: unknown): boolean {
+  if (v === undefined || v === null) return true;
+  if (type === "string") return v === "";
+  if (type === "bool") return v === false;
+  if (type === "bytes") return (v as Uint8Array).length === 0;
+  return Number(v) === 0 && !((type === "float" || type === "double") && Object.is(v, -0));
+}
+
+function scalarJson(type: string, v: unknown): JsonValue {
+  if (INT64.has(type)) return typeof v === "string" ? v : typeof v === "bigint" ? v.toString() : String(Math.trunc(Number(v)));
+  if (type === "bytes") return Buffer.from(v as Uint8Array).toString("base64");
+  if (type === "float" || type === "double") {
+    const n = Number(v);
+    return Number.isFinite(n) ? n : Number.isNaN(n) ? "NaN" : n > 0 ? "Infinity" : "-Infinity";
+  }
+  if (NUMBERS.has(type)) return Number(v);
+  return v as string | boolean;
+}
+
+function valueJson(type: string, v: unknown): JsonValue {
+  return isScalar(type) ? scalarJson(type, v) : renderMessage(type, v as Record<string, unknown>);
+}
+
+function renderMessage(typeName: string, msg: Record<string, unknown>): Record<string, JsonValue> {
+  const out: Record<string, JsonValue> = {};
+  const d = messageDescriptor(typeName);
+  const withPresence = new Set(Object.values(d.oneofs ?? {}).flatMap((o) => o.oneof));
+  for (const [name, f] of Object.entries(d.fields)) {
+    const v = msg[name];
+    if (v === undefined || v === null) continue;
+    if (f.keyType) {
+      const entries = Object.entries(v as Record<string, unknown>);
+      if (entries.length > 0) out[name] = Object.fromEntries(entries.map(([k, x]) => [k, valueJson(f.type, x)]));
+    } else if (f.rule === "repeated") {
+      const items = v as unknown[];
+      if (items.length > 0) out[name] = items.map((x) => valueJson(f.type, x));
+    } else if (!isScalar(f.type) || withPresence.has(name) || !isDefault(f.type, v)) {
+      out[name] = valueJson(f.type, v);
+    }
+  }
+  return out;
+}
+
+/**
+ * Renders a message (as decodeX returns it, or as passed to encodeX) in the proto3 canonical JSON mapping,
+ * the form `protoc`-generated code prints (Go protojson, Python json_format): lowerCamelCase field names,
+ * 64-bit integers as decimal strings, bytes as base64, enumerated strings as they are; fields at their
+ * proto3 default ("", 0, false, empty list or map) are left out, fields with presence (sub-messages,
+ * `optional`, oneof members) are kept when set. Meant for `faro tail --json` and other JSON output.
+ */
+export function toCanonicalJson<K extends MessageTypeName>(type: K, message: MessageTypes[K]): Record<string, JsonValue> {
+  return renderMessage(type, message as unknown as Record<string, unknown>);
+}
 
 /**
  * A story ordering key: the source timestamp normalised to UTC with 9 fractional digits, then the

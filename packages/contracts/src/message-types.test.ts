@@ -1,0 +1,253 @@
+// The public message types, now derived from the generated code, are exactly the hand-written interfaces
+// they replace (copied below from before the switch, docs/decisions/0008-generated-contract-code.md).
+// Checked by tsc (`npm run typecheck`); at run time expectTypeOf does nothing.
+import { describe, expectTypeOf, it } from "vitest";
+import type {
+  Change,
+  ContainerType,
+  DeadLetter,
+  EntryKind,
+  EventSummary,
+  IncidentContext,
+  KubeEvent,
+  LogBatch,
+  LogLine,
+  LogSource,
+  Manifest,
+  ObjectRef,
+  OwnerRef,
+  PodInstance,
+  PreviousLogSource,
+  ResourceChange,
+  Severity,
+  StoryEntry,
+  UnreadReason,
+  WatchType,
+  WorkloadRef,
+} from "./index.js";
+
+interface OldOwnerRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller: boolean;
+}
+
+interface OldObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  fieldPath: string;
+}
+
+interface OldWorkloadRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+}
+
+interface OldPodInstance {
+  name: string;
+  uid: string;
+  node: string;
+  /** "" when this pod replaces no earlier pod. */
+  replacesPodUid: string;
+}
+
+interface OldLogLine {
+  /** RFC3339 with 9 fractional digits, as the API gives it. */
+  timestamp: string;
+  line: string;
+  truncated: boolean;
+  originalBytes: number;
+}
+
+interface OldResourceChange {
+  schemaVersion: number;
+  cluster: string;
+  type: WatchType;
+  /** "" for the core group. */
+  group: string;
+  version: string;
+  /** Plural resource name, e.g. "deployments". */
+  resource: string;
+  kind: string;
+  /** "" for cluster-scoped objects. */
+  namespace: string;
+  name: string;
+  uid: string;
+  resourceVersion: string;
+  observedAtMs: number;
+  ownerRefs: OldOwnerRef[];
+  labels: Record<string, string>;
+  objectJson: string;
+}
+
+interface OldKubeEvent {
+  schemaVersion: number;
+  cluster: string;
+  type: WatchType;
+  uid: string;
+  resourceVersion: string;
+  namespace: string;
+  name: string;
+  reason: string;
+  message: string;
+  /** Normal | Warning (the API allows any string). */
+  eventType: string;
+  sourceComponent: string;
+  sourceHost: string;
+  reportingController: string;
+  involved: OldObjectRef;
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  eventTime: string;
+  observedAtMs: number;
+  objectJson: string;
+  /**
+   * Labels of the involved object when the watcher has seen it (absent when it has not: the Event came
+   * first, the object's type is not watched, or it has no labels). Tenant rules on labels match them.
+   */
+  involvedLabels?: Record<string, string>;
+}
+
+interface OldLogBatch {
+  schemaVersion: number;
+  cluster: string;
+  namespace: string;
+  pod: string;
+  podUid: string;
+  container: string;
+  containerType: ContainerType;
+  /** Identifies the container instance the lines belong to. */
+  restartCount: number;
+  source: LogSource;
+  /** Index of lines[0] in this instance's stream (per source), for ordering and dedupe. */
+  seqStart: number;
+  lines: OldLogLine[];
+  podOwnerRefs: OldOwnerRef[];
+  node: string;
+  observedAtMs: number;
+  /** True on the last batch of an instance's stream (the container terminated, every line was published). */
+  endOfStream: boolean;
+  podLabels: Record<string, string>;
+  /**
+   * On an endOfStream marker: why lines of the instance could not be read ("" when every line was read).
+   * "gone_before_read": the pod was deleted before its log was read; "not_served": the API no longer serves it.
+   */
+  unreadReason?: UnreadReason;
+}
+
+
+interface OldStoryEntry {
+  schemaVersion: number;
+  storyId: string;
+  window: number;
+  seq: number;
+  /** Sorts lexicographically in story order; see orderingKey(). */
+  orderingKey: string;
+  tenant: string;
+  cluster: string;
+  namespace: string;
+  workload: OldWorkloadRef;
+  entryKind: EntryKind;
+  /** Source time, RFC3339. */
+  timestamp: string;
+  pod?: OldPodInstance;
+  payloadJson: string;
+  summary: string;
+}
+
+interface OldEventSummary {
+  reason: string;
+  type: string;
+  message: string;
+  count: number;
+  first: string;
+  last: string;
+  source: string;
+}
+
+interface OldManifest {
+  kind: string;
+  name: string;
+  json: string;
+}
+
+interface OldChange {
+  timestamp: string;
+  kind: string;
+  name: string;
+  diffJson: string;
+}
+
+interface OldIncidentContext {
+  schemaVersion: number;
+  incidentId: string;
+  storyId: string;
+  tenant: string;
+  cluster: string;
+  namespace: string;
+  reason: string;
+  severity: Severity;
+  /** RFC3339 with milliseconds. */
+  detectedAt: string;
+  /** The Kubernetes timestamp the detection reacts to. */
+  k8sTimestamp: string;
+  firstSeen: string;
+  lastSeen: string;
+  repeatCount: number;
+  isUpdate: boolean;
+  /** Pod first, root workload last. */
+  ownerChain: OldWorkloadRef[];
+  pod?: OldPodInstance;
+  container: string;
+  exitCode?: number;
+  restartCount: number;
+  message: string;
+  logTail: OldLogLine[];
+  previousLog: OldLogLine[];
+  previousLogSource: PreviousLogSource;
+  events: OldEventSummary[];
+  manifests: OldManifest[];
+  recentChanges: OldChange[];
+}
+
+interface OldDeadLetter {
+  schemaVersion: number;
+  service: string;
+  stage: string;
+  originalSubject: string;
+  reason: string;
+  error: string;
+  deliveries: number;
+  streamSeq: number;
+  /** Empty when withheld. */
+  payload: Uint8Array;
+  payloadWithheld: boolean;
+  atMs: number;
+}
+
+describe("message types", () => {
+  it("are the hand-written interfaces they replace", () => {
+    expectTypeOf<OwnerRef>().toEqualTypeOf<OldOwnerRef>();
+    expectTypeOf<ObjectRef>().toEqualTypeOf<OldObjectRef>();
+    expectTypeOf<WorkloadRef>().toEqualTypeOf<OldWorkloadRef>();
+    expectTypeOf<PodInstance>().toEqualTypeOf<OldPodInstance>();
+    expectTypeOf<LogLine>().toEqualTypeOf<OldLogLine>();
+    expectTypeOf<ResourceChange>().toEqualTypeOf<OldResourceChange>();
+    expectTypeOf<KubeEvent>().toEqualTypeOf<OldKubeEvent>();
+    expectTypeOf<LogBatch>().toEqualTypeOf<OldLogBatch>();
+    expectTypeOf<StoryEntry>().toEqualTypeOf<OldStoryEntry>();
+    expectTypeOf<EventSummary>().toEqualTypeOf<OldEventSummary>();
+    expectTypeOf<Manifest>().toEqualTypeOf<OldManifest>();
+    expectTypeOf<Change>().toEqualTypeOf<OldChange>();
+    expectTypeOf<IncidentContext>().toEqualTypeOf<OldIncidentContext>();
+    expectTypeOf<DeadLetter>().toEqualTypeOf<OldDeadLetter>();
+  });
+});
