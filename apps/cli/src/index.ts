@@ -17,7 +17,7 @@ export { waitDrained, drainState, PIPELINE_CONSUMERS } from "./drain.js";
 export type { DrainOptions, DrainState, DrainTarget } from "./drain.js";
 export { follow, TAIL_STAGES } from "./follow.js";
 export type { Follower, FollowOptions, TailStage } from "./follow.js";
-export { decodeRecord, summarize } from "./tail-format.js";
+export { decodeRecord, jsonRecord, summarize } from "./tail-format.js";
 export type { TailRecord } from "./tail-format.js";
 export { readStoryFiles, incidentsByReason } from "./story-files.js";
 export type { ReadStory } from "./story-files.js";

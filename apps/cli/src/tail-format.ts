@@ -7,6 +7,10 @@ import {
   decodeResourceChange,
   decodeStoryEntry,
   parseSubject,
+  toCanonicalJson,
+  type JsonValue,
+  type MessageTypeName,
+  type MessageTypes,
   type ParsedSubject,
 } from "@faro/contracts";
 
@@ -18,6 +22,61 @@ export interface TailRecord {
   /** Decoded message (objectJson/payloadJson parsed into `object`/`payload`), or `error` when it did not decode. */
   message: Record<string, unknown>;
   error?: string;
+  /** The protobuf message type and its proto3 canonical JSON (what `faro tail --json` prints). */
+  type?: MessageTypeName;
+  canonical?: Record<string, JsonValue>;
+}
+
+/**
+ * The record as `faro tail --json` prints it: `message` is the proto3 canonical JSON of the protobuf message
+ * (what protoc and every other language's JSON mapping produce); `object` / `payload` are the JSON documents
+ * carried in `objectJson` / `payloadJson`, parsed for convenience.
+ */
+export function jsonRecord(r: TailRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = { stage: r.stage, subject: r.subject, seq: r.seq };
+  if (r.type !== undefined) out.type = `faro.v1.${r.type}`;
+  if (r.error !== undefined) out.error = r.error;
+  out.message = r.canonical ?? r.message;
+  if (r.message.object !== undefined) out.object = r.message.object;
+  if (r.message.payload !== undefined && r.stage === "story") out.payload = r.message.payload;
+  return out;
+}
+
+/** The protobuf type carried on a subject; undefined for control subjects. */
+function typeOf(p: ParsedSubject): MessageTypeName | undefined {
+  switch (p.stage) {
+    case "raw":
+    case "clean":
+      return p.target.category === "obj" ? "ResourceChange" : p.target.category === "event" ? "KubeEvent" : "LogBatch";
+    case "story":
+      return "StoryEntry";
+    case "incident":
+      return "IncidentContext";
+    case "dlq":
+      return "DeadLetter";
+    default:
+      return undefined;
+  }
+}
+
+const DECODERS: { [K in MessageTypeName]?: (b: Uint8Array) => MessageTypes[K] } = {
+  ResourceChange: decodeResourceChange,
+  KubeEvent: decodeKubeEvent,
+  LogBatch: decodeLogBatch,
+  StoryEntry: decodeStoryEntry,
+  IncidentContext: decodeIncidentContext,
+  DeadLetter: decodeDeadLetter,
+};
+
+function canonicalOf(type: MessageTypeName | undefined, data: Uint8Array): Record<string, JsonValue> | undefined {
+  const decode = type === undefined ? undefined : (DECODERS[type] as ((b: Uint8Array) => MessageTypes[MessageTypeName]) | undefined);
+  if (type === undefined || decode === undefined) return undefined;
+  try {
+    return toCanonicalJson(type, decode(data));
+  } catch {
+    // The summary path reports why it did not decode; the canonical form is simply absent.
+    return undefined;
+  }
 }
 
 const ANSI = { reset: "\x1b[0m", dim: "\x1b[2m", bold: "\x1b[1m", red: "\x1b[31m", green: "\x1b[32m", yellow: "\x1b[33m", blue: "\x1b[34m", magenta: "\x1b[35m", cyan: "\x1b[36m" };
@@ -42,7 +101,9 @@ export function decodeRecord(subject: string, data: Uint8Array, seq: number): Ta
     return { stage: "unknown", subject, seq, message: {}, error: (err as Error).message };
   }
   try {
-    return { stage: parsed.stage, subject, seq, message: decodeBySubject(parsed, data) };
+    const type = typeOf(parsed);
+    const canonical = canonicalOf(type, data);
+    return { stage: parsed.stage, subject, seq, message: decodeBySubject(parsed, data), ...(type ? { type } : {}), ...(canonical ? { canonical } : {}) };
   } catch (err) {
     return { stage: parsed.stage, subject, seq, message: {}, error: `cannot decode: ${(err as Error).message}` };
   }

@@ -2,7 +2,7 @@
 import { parseFlags, type Command } from "../command.js";
 import { UsageError } from "../errors.js";
 import { follow, TAIL_STAGES, type TailStage } from "../follow.js";
-import { summarize } from "../tail-format.js";
+import { jsonRecord, summarize } from "../tail-format.js";
 
 export const tailCommand: Command = {
   name: "tail",
@@ -24,7 +24,7 @@ export const tailCommand: Command = {
       namespace: f.namespace as string | undefined,
       cluster: f.cluster as string | undefined,
       all: f.all === true,
-      onRecord: (r) => io.out(f.json ? JSON.stringify(r) : summarize(r, colour)),
+      onRecord: (r) => io.out(f.json ? JSON.stringify(jsonRecord(r)) : summarize(r, colour)),
     });
     if (!f.json) io.err(`following ${stages.join(", ")}${f.namespace ? ` in ${f.namespace}` : ""} on ${servers} (Ctrl-C to stop)`);
     const ended = await Promise.race([
