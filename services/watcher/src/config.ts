@@ -1,4 +1,6 @@
-// The watcher's configuration schema: what to watch (resources, namespaces, per-namespace sets), how to publish and where to remember it.
+// The watcher's configuration schema: what to watch (resources, namespaces, per-namespace sets) and where to
+// remember what was published. Publishing (publish.window/timeout/retryFor) and provisioning FARO_RAW
+// (nats.provision) are common settings of every service (@faro/config).
 import { defineSchema, field, type ConfigOf } from "@faro/config";
 
 /**
@@ -108,30 +110,6 @@ export const configSchema = defineSchema(
         }),
       },
       { description: "List+watch behaviour." },
-    ),
-    publish: field.object(
-      {
-        window: field.int({
-          description: "Publishes awaiting their JetStream ack; the watches pause (backpressure) while it is full.",
-          default: 1024,
-          example: 256,
-          min: 1,
-          max: 65536,
-        }),
-        timeout: field.duration({ description: "Wait for one PubAck before retrying with the same message id.", default: "5s", example: "10s", min: 10 }),
-        retryFor: field.duration({
-          description: "How long a publish retries transient failures before the watch is restarted from the last acked state.",
-          default: "60s",
-          example: "2m",
-          min: 10,
-        }),
-        ensureStream: field.boolean({
-          description: "Create or update the FARO_RAW stream at start (turn off when streams are provisioned elsewhere).",
-          default: true,
-          example: false,
-        }),
-      },
-      { description: "Publishing to FARO_RAW." },
     ),
     state: field.object(
       {

@@ -1,4 +1,5 @@
-// Turns watch events into bus messages: ResourceChange or KubeEvent, their raw subject and deterministic message id.
+// Turns watch events into bus messages: ResourceChange or KubeEvent, their raw subject and deterministic
+// message id; and an object that cannot be turned into one into its dead letter (stage `encode`).
 import {
   buildRawSubject,
   encodeKubeEvent,
@@ -9,7 +10,8 @@ import {
   type OwnerRef,
   type WatchType,
 } from "@faro/contracts";
-import { normalizeObject, stripSecretValues, type KubeObject, type ResourceRef } from "@faro/kube";
+import type { DeadLetterRequest } from "@faro/kernel";
+import { normalizeObject, resourceName, resourcePath, stripSecretValues, type KubeObject, type ResourceRef } from "@faro/kube";
 import { EncodeError } from "./errors.js";
 
 export interface Outgoing {
@@ -178,5 +180,34 @@ export function encodeEvent(
     subject: buildRawSubject(cluster, id.namespace, { category: "event", kind: involved.kind, name: involved.name }),
     msgId: eventMsgId(id.uid, id.rv, type),
     data,
+  };
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * The dead letter of a change that cannot be encoded (faro.v1.dlq.watcher.encode). `originalSubject` is the
+ * object's API path; the key names the resource type, the object (uid, else namespace/name) and its state,
+ * so replicas and restarts store it once. The payload is the object as FARO_RAW would carry it (Secret
+ * values stripped); the kernel includes it only when `deadLetters.includePayload` is on.
+ */
+export function unencodableDeadLetter(r: ResourceRef, type: WatchType, object: KubeObject, err: unknown): DeadLetterRequest {
+  const m = (object?.metadata ?? {}) as Partial<KubeObject["metadata"]>;
+  const namespace = r.namespaced ? str(m.namespace) : "";
+  const name = str(m.name);
+  const path = resourcePath(r, namespace || undefined);
+  let payload: Uint8Array | undefined;
+  try {
+    payload = utf8.encode(JSON.stringify(safe(object)));
+  } catch {
+    payload = undefined; // not even serialisable: the dead letter goes without it
+  }
+  return {
+    stage: "encode",
+    reason: "unencodable object",
+    error: err instanceof Error ? err.message : String(err),
+    originalSubject: name ? `${path}/${encodeURIComponent(name)}` : path,
+    key: `${resourceName(r)}:${str(m.uid) || `${namespace}/${name}`}:${str(m.resourceVersion)}:${type === "DELETED" ? "D" : "M"}`,
+    ...(payload ? { payload } : { withhold: true }),
   };
 }

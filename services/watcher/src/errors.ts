@@ -8,18 +8,6 @@ export class WatcherError extends Error {
   }
 }
 
-/** Starting failed: NATS, Redis, the stream or the first API discovery were not available. */
-export class WatcherStartError extends WatcherError {
-  override name = "WatcherStartError";
-  constructor(
-    readonly step: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`watcher start failed at ${step}: ${message}`, options);
-  }
-}
-
 /** Reading or writing the remembered resourceVersions in Redis failed. */
 export class StateStoreError extends WatcherError {
   override name = "StateStoreError";

@@ -1,12 +1,12 @@
 // createWatcher: discovers resource types, runs one ResilientWatch per type and publishes every change and
-// Kubernetes Event to FARO_RAW; usable in-process (`faro up`) or as its own process (main.ts).
-import { Redis } from "ioredis";
-import { connectBus, ensureStream, Publisher, type Bus } from "@faro/bus";
+// Kubernetes Event to FARO_RAW. Runs on the kernel (definition.ts): NATS, FARO_RAW, Redis and the publisher
+// are the kernel's; the watcher owns its watches, discovery and timers.
+import { setTimeout as sleep } from "node:timers/promises";
 import { FARO_RAW } from "@faro/contracts";
+import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { DiscoveryCache, loadKubeConfig, type KubeAccess, type ResourceInfo, type WatchEvent } from "@faro/kube";
-import { createLogger, createMetrics, type Logger, type Registry, type ServiceMetrics } from "@faro/observability";
 import type { WatcherConfig } from "./config.js";
-import { WatcherStartError } from "./errors.js";
+import { WatcherError } from "./errors.js";
 import { watcherMetrics, type WatcherMetrics } from "./metrics.js";
 import { LabelMemory } from "./labels.js";
 import { isCrdType, Selection } from "./selection.js";
@@ -14,14 +14,12 @@ import { Slots } from "./slots.js";
 import { StateStore } from "./state.js";
 import { ResourceWorker, type WorkerContext } from "./worker.js";
 
-export interface WatcherDeps {
-  /** Kubernetes access; loaded from config.kube (or the defaults) when omitted. */
+/** The publisher of FARO_RAW: logs, `faro_bus_*{publisher="watcher"}`, `faro_queue_depth{queue="publish_window_watcher"}`. */
+export const PUBLISHER_NAME = "watcher";
+
+export interface WatcherOptions {
+  /** Kubernetes access; loaded from config.kube (or the defaults) at start when omitted. */
   kubeConfig?: KubeAccess;
-  logger?: Logger;
-  /** Registry for the watcher's metrics; ignored when `metrics` is given. */
-  registry?: Registry;
-  /** The service metrics runService exposes (so both share one registry). */
-  metrics?: ServiceMetrics;
 }
 
 export interface WatchedResource {
@@ -39,38 +37,34 @@ export interface WatcherStatus {
   unresolved: string[];
 }
 
-export interface Watcher {
-  /** Connects, provisions FARO_RAW, discovers and starts the watches. Throws WatcherStartError. */
+export interface Watcher extends ServiceInstance {
+  /** Loads the kube config, discovers and starts the watches. */
   start(): Promise<void>;
-  /** Stops the watches, waits for publishes in flight, writes acked state and closes connections. Idempotent. */
+  /** Stops the watches, waits for publishes in flight and writes their acked state to Redis. Idempotent. */
   stop(): Promise<void>;
-  /** True once started and every watch has delivered its initial list. */
-  ready(): boolean;
+  /** Ready once started and every watch has delivered its initial list. */
   status(): WatcherStatus;
-  /** The service metrics (shared with runService when passed in deps). */
-  readonly metrics: ServiceMetrics;
 }
 
 // Discovery may lag a CRD change by a moment (the API server publishes the type once it is established).
 const CRD_RETRY_DELAYS_MS = [0, 200, 500, 1000, 2000, 4000, 8000];
 
-export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Watcher {
-  const logger = (deps.logger ?? createLogger({ service: "watcher", level: config.log.level, pretty: config.log.pretty })).child({ component: "watcher" });
-  const service = deps.metrics ?? createMetrics("watcher", { registry: deps.registry, defaultMetrics: deps.registry === undefined });
+export function createWatcher(ctx: KernelContext<WatcherConfig>, options: WatcherOptions = {}): Watcher {
+  const { config, metrics: service } = ctx;
+  const logger = ctx.logger.child({ component: "watcher" });
   const registry = service.registry;
   const metrics: WatcherMetrics = watcherMetrics(registry);
   const selection = new Selection(config);
   const slots = new Slots(config.publish.window);
-  const window = service.queue("publish_window", config.publish.window);
+  const publisher = ctx.publisher({ name: PUBLISHER_NAME });
+  // The kernel declares the window's capacity under this name; the watcher reports how much of it is in use.
+  const window = service.queue(`publish_window_${PUBLISHER_NAME}`, config.publish.window);
   const labelQueue = service.queue("label_memory", config.events.labelMemory);
   const labels = new LabelMemory(config.events.labelMemory, () => metrics.labelEvictions.inc());
+  const store = new StateStore(ctx.redis(), config.state.keyPrefix, config.cluster);
 
-  let kc: KubeAccess | undefined;
-  let bus: Bus | undefined;
-  let redis: Redis | undefined;
-  let publisher: Publisher | undefined;
   let discovery: DiscoveryCache | undefined;
-  let ctx: WorkerContext | undefined;
+  let workerCtx: WorkerContext | undefined;
   const workers = new Map<string, ResourceWorker>();
   let unresolved: string[] = [];
   let started = false;
@@ -138,7 +132,7 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
     } catch (err) {
       metrics.discoveryRefreshes.inc({ trigger, result: "error" });
       service.errors.inc({ kind: "discovery" });
-      if (trigger === "start") throw err;
+      if (trigger === "start") throw new WatcherError(`API discovery failed: ${(err as Error).message}`, { cause: err });
       logger.warn({ err, trigger }, "API discovery failed; keeping the current watches");
       return undefined;
     }
@@ -147,7 +141,7 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
   /** Starts watches for new resource types and stops those of vanished ones, one reconcile at a time. */
   function reconcile(discovered: readonly ResourceInfo[]): Promise<void> {
     reconciling = reconciling.then(async () => {
-      if (stopped || !ctx) return;
+      if (stopped || !workerCtx) return;
       const plan = selection.update(discovered);
       const gone = [...workers].filter(([key, w]) => plan.watches.get(key)?.role !== w.role);
       // Stop first: a type whose preferred version changed keeps its Redis hash, which the old worker must flush.
@@ -160,7 +154,7 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
       );
       for (const [key, p] of plan.watches) {
         if (workers.has(key) || stopped) continue;
-        const w = new ResourceWorker(isCrdType(p.info) ? { ...ctx, onCrdChange } : ctx, p.info, p.role);
+        const w = new ResourceWorker(isCrdType(p.info) ? { ...workerCtx, onCrdChange } : workerCtx, p.info, p.role);
         workers.set(key, w);
         w.start();
         if (started) logger.info({ resource: w.name, role: p.role }, "watching a new resource type");
@@ -184,7 +178,8 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
     const check = (async () => {
       for (const delay of CRD_RETRY_DELAYS_MS) {
         if (stopped) return;
-        if (delay > 0) await new Promise((r) => setTimeout(r, delay).unref?.());
+        // Draining aborts ctx.signal: a pending retry does not hold up stop().
+        if (delay > 0 && !(await sleep(delay, true, { signal: ctx.signal, ref: false }).catch(() => false))) return;
         const resources = await refresh("crd", ev.type === "DELETED" && group && plural ? new Set([`${group}/${plural}`]) : new Set());
         // A CRD event without a readable spec (a stub DELETED) just gets one refresh.
         if (!group || !plural) return;
@@ -217,83 +212,50 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
     return n;
   }
 
-  async function step<T>(name: string, fn: () => Promise<T> | T): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw new WatcherStartError(name, (err as Error).message, { cause: err });
-    }
-  }
-
   async function start(): Promise<void> {
     if (started || stopped) return;
-    try {
-      kc = await step("kubeconfig", () => deps.kubeConfig ?? loadKubeConfig({ kubeconfig: config.kube.kubeconfig, context: config.kube.context }));
-      bus = await step("nats", () => connectBus({ servers: config.nats.url, name: "faro-watcher", logger, registry }));
-      const b = bus;
-      if (config.publish.ensureStream) {
-        const info = await step("stream", () => ensureStream(b.jsm, FARO_RAW));
-        const windowMs = info.config.duplicate_window / 1e6;
-        logger.info({ stream: FARO_RAW.name, duplicateWindowMs: windowMs }, "FARO_RAW ready; replicas and restarts dedupe within its duplicate window");
-        if (config.state.flushInterval * 4 > windowMs) {
-          logger.warn({ flushIntervalMs: config.state.flushInterval, duplicateWindowMs: windowMs }, "state.flushInterval is close to the duplicate window: a restart may republish changes JetStream no longer dedupes");
-        }
-      } else {
-        await step("stream", () => b.jsm.streams.info(FARO_RAW.name));
-      }
-      redis = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3 });
-      redis.on("error", (err) => logger.debug({ err }, "redis connection error"));
-      const r = redis;
-      await step("redis", async () => {
-        await r.connect();
-        await r.ping();
-      });
-      publisher = new Publisher({
-        js: bus.js,
-        name: "watcher",
-        window: config.publish.window,
-        timeoutMs: config.publish.timeout,
-        retryForMs: config.publish.retryFor,
-        logger,
-        registry,
-        metrics: bus.metrics,
-      });
-      ctx = {
-        kc,
-        cluster: config.cluster,
-        selection,
-        publisher,
-        slots,
-        store: new StateStore(redis, config.state.keyPrefix, config.cluster),
-        labels,
-        logger,
-        registry,
-        metrics,
-        service,
-        watch: {
-          watchdogMs: config.watch.watchdog,
-          timeoutSeconds: Math.max(1, Math.round(config.watch.timeout / 1000)),
-          pageSize: config.watch.pageSize,
-          backoffMaxMs: config.watch.backoffMax,
-        },
-      };
-      discovery = new DiscoveryCache(kc, { logger });
-      await step("discovery", () => refresh("start"));
-      every(config.discovery.interval, () => void refresh("interval"));
-      every(config.state.flushInterval, () => {
-        window.setDepth(slots.inUse);
-        labelQueue.setDepth(labels.size);
-        metrics.resourcesSynced.set(syncedCount());
-        void flushAll();
-      });
-      started = true;
-      logger.info({ resources: workers.size, cluster: config.cluster }, "watcher started");
-    } catch (err) {
-      await stop();
-      throw err;
+    const kc = options.kubeConfig ?? loadKubeConfig({ kubeconfig: config.kube.kubeconfig, context: config.kube.context });
+    const raw = await ctx.bus.jsm.streams.info(FARO_RAW.name);
+    const duplicateWindowMs = raw.config.duplicate_window / 1e6;
+    logger.info({ stream: FARO_RAW.name, duplicateWindowMs }, "FARO_RAW ready; replicas and restarts dedupe within its duplicate window");
+    if (config.state.flushInterval * 4 > duplicateWindowMs) {
+      logger.warn({ flushIntervalMs: config.state.flushInterval, duplicateWindowMs }, "state.flushInterval is close to the duplicate window: a restart may republish changes JetStream no longer dedupes");
     }
+    workerCtx = {
+      kc,
+      cluster: config.cluster,
+      selection,
+      publisher,
+      deadLetter: (request) => ctx.deadLetter(request),
+      slots,
+      store,
+      labels,
+      logger,
+      registry,
+      metrics,
+      service,
+      watch: {
+        watchdogMs: config.watch.watchdog,
+        timeoutSeconds: Math.max(1, Math.round(config.watch.timeout / 1000)),
+        pageSize: config.watch.pageSize,
+        backoffMaxMs: config.watch.backoffMax,
+      },
+    };
+    discovery = new DiscoveryCache(kc, { logger });
+    // A failure here fails the start; the kernel then calls stop(), which releases the watches begun so far.
+    await refresh("start");
+    every(config.discovery.interval, () => void refresh("interval"));
+    every(config.state.flushInterval, () => {
+      window.setDepth(slots.inUse);
+      labelQueue.setDepth(labels.size);
+      metrics.resourcesSynced.set(syncedCount());
+      void flushAll();
+    });
+    started = true;
+    logger.info({ resources: workers.size, cluster: config.cluster }, "watcher started");
   }
 
+  /** Drains the watcher's own work; the kernel then flushes the publisher and closes Redis and NATS. */
   function stop(): Promise<void> {
     stopping ??= (async () => {
       stopped = true;
@@ -301,38 +263,39 @@ export function createWatcher(config: WatcherConfig, deps: WatcherDeps = {}): Wa
       timers.clear();
       await reconciling.catch((err: unknown) => logger.warn({ err }, "reconcile failed while stopping"));
       await Promise.allSettled([...crdChecks.values(), ...refreshes]);
-      // Workers first: each waits for its publishes in flight and writes their acked state to Redis.
+      // Each worker waits for its publishes in flight and writes their acked state to Redis.
       await Promise.all([...workers.values()].map((w) => w.stop()));
       workers.clear();
       labels.clear();
+      window.setDepth(0);
       labelQueue.setDepth(0);
       metrics.resourcesWatched.set(0);
       metrics.resourcesSynced.set(0);
-      await publisher?.close();
-      await bus?.close();
-      if (redis) {
-        try {
-          await redis.quit();
-        } catch (err) {
-          logger.warn({ err }, "redis quit failed; disconnecting");
-          redis.disconnect();
-        }
-      }
       logger.info("watcher stopped");
     })();
     return stopping;
   }
 
-  return {
-    start,
-    stop,
-    metrics: service,
-    ready: () => started && !stopped && workers.size > 0 && syncedCount() === workers.size,
-    status: () => ({
+  function status(): WatcherStatus {
+    return {
       started,
       ready: started && !stopped && workers.size > 0 && syncedCount() === workers.size,
       resources: [...workers.values()].map((w) => ({ resource: w.name, role: w.role, synced: w.synced, objects: w.objects })),
       unresolved: [...unresolved],
-    }),
+    };
+  }
+
+  return {
+    start,
+    stop,
+    status,
+    readiness: () => {
+      const s = status();
+      if (s.ready) return true;
+      if (stopped) return { ok: false, detail: "stopped" };
+      if (!s.started) return { ok: false, detail: "starting" };
+      const waiting = s.resources.filter((r) => !r.synced).map((r) => r.resource);
+      return { ok: false, detail: `not synced yet: ${waiting.join(", ") || "no watches"}` };
+    },
   };
 }

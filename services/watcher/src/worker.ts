@@ -1,12 +1,14 @@
 // One resource type's life in the watcher: seed from Redis, list+watch cluster-wide, filter, publish within
-// the window, commit acked states in watch order, and restart from the acked state when publishing gives up.
+// the window (dead-letter what cannot be encoded), commit acked states in watch order, and restart from the
+// acked state when publishing gives up.
 import { FARO_RAW, type WatchType } from "@faro/contracts";
 import { isTransientPublishError, PublishError, StoppedError, type Publisher } from "@faro/bus";
 import { ResilientWatch, resourceName, type KnownObject, type KubeAccess, type ResourceInfo, type WatchEvent } from "@faro/kube";
+import type { DeadLetterRequest } from "@faro/kernel";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ServiceMetrics } from "@faro/observability";
-import { encodeChange, encodeEvent, involvedOf, involvedUid, type InvolvedIdentity, type Outgoing } from "./encode.js";
+import { encodeChange, encodeEvent, involvedOf, involvedUid, unencodableDeadLetter, type InvolvedIdentity, type Outgoing } from "./encode.js";
 import { labelsJson, type LabelMemory } from "./labels.js";
 import type { WatcherMetrics } from "./metrics.js";
 import type { Selection, WatchRole } from "./selection.js";
@@ -18,6 +20,8 @@ export interface WorkerContext {
   cluster: string;
   selection: Selection;
   publisher: Publisher;
+  /** The kernel's dead letters (faro.v1.dlq.watcher.<stage>): throws when one cannot be stored. */
+  deadLetter: (request: DeadLetterRequest) => Promise<void>;
   slots: Slots;
   store: StateStore;
   /** Labels of published objects by uid, shared by every worker: object workers fill it, the Event worker reads it. */
@@ -128,8 +132,9 @@ export class ResourceWorker {
       }
       return;
     }
-    let out: Outgoing;
+    let out: Outgoing | undefined;
     let value: RememberedObject | null = null;
+    let unencodable: DeadLetterRequest | undefined;
     try {
       const now = Date.now();
       if (this.role === "events") {
@@ -150,20 +155,22 @@ export class ResourceWorker {
         }
       }
     } catch (err) {
-      // An object without identity cannot be published or deduplicated: count it, say so, move on.
+      // An object without identity cannot be published or deduplicated on FARO_RAW: count it, say so, and
+      // dead-letter it. It is never committed to Redis, so a restart or relist offers it again.
       this.ctx.service.messagesDropped.inc({ reason: "unencodable" });
       this.ctx.service.errors.inc({ kind: "encode" });
-      this.lg.error({ err, uid: m.uid, name: m.name }, "dropping a change that cannot be encoded");
-      return;
+      this.lg.error({ err, uid: m.uid, name: m.name }, "a change cannot be encoded; dead-lettered instead of published");
+      unencodable = unencodableDeadLetter(this.info, ev.type as WatchType, ev.object, err);
     }
     // Backpressure: the watch does not read further until the window has room.
     await this.ctx.slots.acquire();
     this.ctx.metrics.inflight.set(this.ctx.slots.inUse);
-    const entry = log.push(m.uid, value, m.resourceVersion);
-    const type = ev.type;
-    const p = this.ctx.publisher
-      .publish(out.subject, out.data, { msgId: out.msgId, expectStream: FARO_RAW.name })
-      .then(
+    let sent: Promise<void>;
+    if (out) {
+      const o = out;
+      const entry = log.push(m.uid, value, m.resourceVersion);
+      const type = ev.type;
+      sent = this.ctx.publisher.publish(o.subject, o.data, { msgId: o.msgId, expectStream: FARO_RAW.name }).then(
         (ack) => {
           if (ack.duplicate) this.ctx.metrics.duplicates.inc({ resource: this.name });
           else {
@@ -172,17 +179,25 @@ export class ResourceWorker {
           }
           log.done(entry);
         },
-        (err: unknown) => this.onPublishFailure(err, gen, log, entry, out),
-      )
-      .finally(() => {
-        this.ctx.slots.release();
-        this.ctx.metrics.inflight.set(this.ctx.slots.inUse);
-        this.inflight.delete(p);
-      });
+        (err: unknown) => this.onPublishFailure(err, gen, log, entry, { subject: o.subject, msgId: o.msgId }),
+      );
+    } else {
+      const dl = unencodable!;
+      sent = this.ctx.deadLetter(dl).then(
+        () => undefined,
+        (err: unknown) => this.onPublishFailure(err, gen, log, undefined, { deadLetter: dl.originalSubject, key: String(dl.key) }),
+      );
+    }
+    const p = sent.finally(() => {
+      this.ctx.slots.release();
+      this.ctx.metrics.inflight.set(this.ctx.slots.inUse);
+      this.inflight.delete(p);
+    });
     this.inflight.add(p);
   }
 
-  private onPublishFailure(err: unknown, gen: number, log: CommitLog, entry: Parameters<CommitLog["done"]>[0], out: Outgoing): void {
+  /** `entry` is the commit-log entry of a FARO_RAW publish; a dead letter has none (it is never committed). */
+  private onPublishFailure(err: unknown, gen: number, log: CommitLog, entry: Parameters<CommitLog["done"]>[0] | undefined, about: Record<string, string>): void {
     if (err instanceof StoppedError) {
       // Shutting down: not committed, so the next start publishes it again (JetStream dedupes if it got there).
       log.block();
@@ -192,10 +207,11 @@ export class ResourceWorker {
     if (!isTransientPublishError(cause)) {
       // The server refuses this message (e.g. larger than the stream allows): retrying cannot help.
       this.ctx.metrics.publishErrors.inc({ resource: this.name, kind: "rejected" });
-      this.ctx.service.messagesDropped.inc({ reason: "publish_rejected" });
+      // A rejected dead letter's change was counted as dropped (unencodable) already.
+      if (entry) this.ctx.service.messagesDropped.inc({ reason: "publish_rejected" });
       this.ctx.service.errors.inc({ kind: "publish" });
-      this.lg.error({ err, subject: out.subject, msgId: out.msgId }, "JetStream rejected a change; dropped and counted");
-      log.done(entry);
+      this.lg.error({ err, ...about }, "JetStream rejected a change; dropped and counted");
+      if (entry) log.done(entry);
       return;
     }
     this.ctx.metrics.publishErrors.inc({ resource: this.name, kind: "gave_up" });

@@ -1,5 +1,5 @@
-// Shared setup of the watcher's integration tests: real NATS + Redis + the simulated cluster, config, reading
-// FARO_RAW back and comparing it with the simulator's ground truth.
+// Shared setup of the watcher's integration tests: real NATS + Redis + the simulated cluster, the watcher
+// started through the kernel, reading FARO_RAW back and comparing it with the simulator's ground truth.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -8,9 +8,12 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { decodeKubeEvent, decodeResourceChange, FARO_RAW, type KubeEvent, type ResourceChange } from "@faro/contracts";
 import { startCluster, type Cluster, type ObjectChange } from "@faro/kube-sim";
-import { loadConfig } from "@faro/config";
+import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
+import type { Logger } from "@faro/observability";
 import { startNats, startRedis, type ManagedServer, until } from "@faro/test-harness";
-import { configSchema, type WatcherConfig } from "../src/config.js";
+import { pino } from "pino";
+import { watcherService } from "../src/definition.js";
+import type { Watcher } from "../src/service.js";
 
 export interface Env {
   nats: ManagedServer;
@@ -67,8 +70,34 @@ export function envVars(env: Env, extra: Record<string, string> = {}): Record<st
   };
 }
 
-export function configFor(env: Env, extra: Record<string, string> = {}): WatcherConfig {
-  return loadConfig(configSchema, { env: envVars(env, extra) });
+/**
+ * Starts an in-process watcher through the kernel as `faro run watcher` does: configuration from the
+ * environment (the simulator's kubeconfig file included), its own metrics registry, the health server only
+ * with `http: true` (on a free port). Stop it with `stop()`.
+ */
+export async function startWatcher(
+  env: Env,
+  extra: Record<string, string> = {},
+  options: { http?: boolean; logger?: Logger } = {},
+): Promise<RunningService<Watcher>> {
+  const vars = envVars(env, extra);
+  return await startService(watcherService, loadServiceConfig(watcherService, { env: vars }), {
+    logger: options.logger ?? pino({ level: "warn" }),
+    http: options.http ?? false,
+    env: vars,
+  });
+}
+
+/** True once the watcher is started and every watch has delivered its initial list. */
+export const watcherReady = (w: RunningService<Watcher>): boolean => w.instance.status().ready;
+
+/** The sum of a metric's series in a running service's registry. */
+export async function metricSum(w: RunningService, name: string, labels: RegExp = /.*/): Promise<number> {
+  let total = 0;
+  for (const m of (await w.handle.metrics.registry.metrics()).matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\d+)`, "gm"))) {
+    if (labels.test(m[1]!)) total += Number(m[2]);
+  }
+  return total;
 }
 
 export { until };

@@ -2,13 +2,13 @@
 // object: against the simulator, real NATS and Redis — a Deployment's pod, an Event that comes first, a
 // deleted pod, and an unchanged pod after a restart (its labels come back from the Redis state).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
 import type { KubeEvent } from "@faro/contracts";
-import { createWatcher, type Watcher } from "../src/index.js";
-import { configFor, deployment, eventsOf, objectsOf, readRaw, startEnv, until, type Env } from "./helpers.js";
+import type { RunningService } from "@faro/kernel";
+import type { Watcher } from "../src/index.js";
+import { deployment, eventsOf, objectsOf, readRaw, startEnv, startWatcher, until, watcherReady, type Env } from "./helpers.js";
 
 let env: Env;
-let watcher: Watcher;
+let watcher: RunningService<Watcher> | undefined;
 
 const typeOf = (group: string, resource: string) => env.cluster.store.typeFor(group, resource)!;
 
@@ -18,8 +18,12 @@ interface Involved {
   uid: string;
 }
 
-function newWatcher(): Watcher {
-  return createWatcher(configFor(env), { kubeConfig: env.kc, logger: pino({ level: "warn" }) });
+/** Starts a watcher and waits until every watch has delivered its initial list. */
+async function newWatcher(): Promise<RunningService<Watcher>> {
+  const w = await startWatcher(env);
+  watcher = w;
+  await until(() => watcherReady(w), "watcher ready");
+  return w;
 }
 
 /** Records an Event about `obj` in the cluster, as a controller would. */
@@ -62,9 +66,7 @@ const asInvolved = (o: { kind: string; metadata: { name: string; uid: string } }
 
 beforeAll(async () => {
   env = await startEnv({ speed: 50 });
-  watcher = newWatcher();
-  await watcher.start();
-  await until(() => watcher.ready(), "watcher ready");
+  await newWatcher();
 });
 
 afterAll(async () => {
@@ -102,7 +104,7 @@ describe("involvedLabels on Events", () => {
 
   it("reports the label memory's size as a bounded queue", async () => {
     const text = await until(async () => {
-      const t = await watcher.metrics.registry.metrics();
+      const t = await watcher!.handle.metrics.registry.metrics();
       return /faro_queue_depth\{queue="label_memory",service="watcher"\} [1-9]/.test(t) ? t : undefined;
     }, "the label_memory gauge");
     expect(text).toMatch(/faro_queue_capacity\{queue="label_memory",service="watcher"\} 100000/);
@@ -111,10 +113,9 @@ describe("involvedLabels on Events", () => {
   it("still knows an unchanged pod's labels after a restart, from the Redis state", async () => {
     const pod = waitingPod("steady", { team: "b", "app.kubernetes.io/name": "steady" });
     await objectPublished(pod.metadata.uid);
-    await watcher.stop(); // writes the acked state to Redis
-    watcher = newWatcher();
-    await watcher.start();
-    await until(() => watcher.ready(), "restarted watcher ready");
+    expect((await watcher!.stop()).code).toBe(0); // writes the acked state to Redis
+    watcher = undefined;
+    await newWatcher();
     const ev = await published(recordEvent(asInvolved(pod), "AfterRestart"));
     expect(ev.involvedLabels).toEqual({ team: "b", "app.kubernetes.io/name": "steady" });
     // The restarted watch did not see the pod again (nothing changed): the labels came from Redis.

@@ -1,31 +1,26 @@
-// A NATS outage longer than publish.retryFor: publishing gives up, the watch restarts from the acked state
-// in Redis once NATS is back, and the stream ends up with every final state exactly once.
+// A NATS outage longer than publish.retryFor (the common publish settings): publishing gives up, the watch
+// restarts from the acked state in Redis once NATS is back, and the stream ends up with every final state
+// exactly once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { createWatcher, type Watcher } from "../src/index.js";
-import { compare, configFor, objectsOf, readRaw, startEnv, until, type Env } from "./helpers.js";
+import type { RunningService } from "@faro/kernel";
+import type { Watcher } from "../src/index.js";
+import { compare, metricSum, objectsOf, readRaw, startEnv, startWatcher, until, watcherReady, type Env } from "./helpers.js";
 
 let env: Env;
-let watcher: Watcher;
+let watcher: RunningService<Watcher>;
 
 beforeAll(async () => {
   env = await startEnv({ speed: 50 });
-  const config = configFor(env, { FARO_RESOURCES: "configmaps", FARO_EVENTS_ENABLED: "false", FARO_PUBLISH_TIMEOUT: "300ms", FARO_PUBLISH_RETRY_FOR: "1s" });
-  watcher = createWatcher(config, { kubeConfig: env.kc, logger: pino({ level: "silent" }) });
-  await watcher.start();
-  await until(() => watcher.ready(), "watcher ready");
+  const extra = { FARO_RESOURCES: "configmaps", FARO_EVENTS_ENABLED: "false", FARO_PUBLISH_TIMEOUT: "300ms", FARO_PUBLISH_RETRY_FOR: "1s" };
+  watcher = await startWatcher(env, extra, { logger: pino({ level: "silent" }) });
+  await until(() => watcherReady(watcher), "watcher ready");
 });
 
 afterAll(async () => {
   await watcher?.stop();
   await env?.stop();
 });
-
-const metric = async (re: RegExp): Promise<number> => {
-  let total = 0;
-  for (const m of (await watcher.metrics.registry.metrics()).matchAll(re)) total += Number(m[1]);
-  return total;
-};
 
 describe("watcher during a NATS outage", () => {
   it("restarts the watch from Redis after publishing gives up, and loses nothing", async () => {
@@ -40,8 +35,8 @@ describe("watcher during a NATS outage", () => {
     for (let i = 0; i < 5; i++) s.update(cms, { ...s.get(cms, "default", `o-${i}`)!, data: { v: "1" } });
     for (let i = 5; i < 8; i++) s.delete(cms, "default", `o-${i}`);
     for (let i = 0; i < 5; i++) s.create(cms, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `during-${i}`, namespace: "default" } });
-    await until(async () => (await metric(/^faro_watcher_publish_errors_total\{[^}]*kind="gave_up"[^}]*\} (\d+)/gm)) > 0, "publishing to give up");
-    expect(watcher.ready()).toBe(false); // the restarted watch has not synced while its state is being reloaded or relisted
+    await until(async () => (await metricSum(watcher, "faro_watcher_publish_errors_total", /kind="gave_up"/)) > 0, "publishing to give up");
+    expect(watcherReady(watcher)).toBe(false); // the restarted watch has not synced while its state is being reloaded or relisted
     await env.nats.restart();
 
     const gap = new Set(env.cluster.truth.changes().filter((c) => Number(c.resourceVersion) > downRv).map((c) => c.uid));
@@ -52,7 +47,7 @@ describe("watcher during a NATS outage", () => {
     }, "every final state on the stream after NATS came back", 30_000);
     expect(result.duplicates).toEqual([]);
     expect(result.invented).toEqual([]);
-    expect(await metric(/^faro_watcher_watch_resets_total\{[^}]*\} (\d+)/gm)).toBeGreaterThan(0);
-    await until(() => watcher.ready(), "ready again");
+    expect(await metricSum(watcher, "faro_watcher_watch_resets_total")).toBeGreaterThan(0);
+    await until(() => watcherReady(watcher), "ready again");
   });
 });

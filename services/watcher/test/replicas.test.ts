@@ -1,24 +1,21 @@
 // Active-active: two watcher replicas publish the same changes under the same message ids; JetStream's
 // duplicate window keeps each change exactly once on FARO_RAW, and losing one replica loses nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
-import { createMetrics } from "@faro/observability";
-import { createWatcher, type Watcher } from "../src/index.js";
-import { compare, configFor, deployment, eventsOf, objectsOf, readRaw, startEnv, UNWATCHED_KINDS, until, type Env } from "./helpers.js";
+import type { RunningService } from "@faro/kernel";
+import type { Watcher } from "../src/index.js";
+import { compare, deployment, eventsOf, metricSum, objectsOf, readRaw, startEnv, startWatcher, UNWATCHED_KINDS, until, watcherReady, type Env } from "./helpers.js";
 
 let env: Env;
-let a: Watcher;
-let b: Watcher;
+let a: RunningService<Watcher>;
+let b: RunningService<Watcher>;
 let readyRv = 0;
 
 beforeAll(async () => {
   env = await startEnv({ speed: 50 });
-  const config = configFor(env);
-  // Separate registries, as two processes would have.
-  a = createWatcher(config, { kubeConfig: env.kc, logger: pino({ level: "warn" }), metrics: createMetrics("watcher", { defaultMetrics: false }) });
-  b = createWatcher(config, { kubeConfig: env.kc, logger: pino({ level: "warn" }), metrics: createMetrics("watcher", { defaultMetrics: false }) });
-  await Promise.all([a.start(), b.start()]);
-  await until(() => a.ready() && b.ready(), "both replicas ready");
+  // Each with its own connections and metrics registry, as two processes would have.
+  a = await startWatcher(env);
+  b = await startWatcher(env);
+  await until(() => watcherReady(a) && watcherReady(b), "both replicas ready");
   readyRv = env.cluster.store.currentRV();
 });
 
@@ -26,12 +23,6 @@ afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
   await env?.stop();
 });
-
-const sum = async (w: Watcher, name: string): Promise<number> => {
-  let total = 0;
-  for (const m of (await w.metrics.registry.metrics()).matchAll(new RegExp(`^${name}\\{[^}]*\\} (\\d+)`, "gm"))) total += Number(m[1]);
-  return total;
-};
 
 async function exactlyOnce() {
   return await until(async () => {
@@ -59,14 +50,14 @@ describe("two watcher replicas", () => {
     expect(events.invented).toEqual([]);
     // Both replicas offered the changes (which one JetStream stored first is a race); the later copy of each
     // was dropped as a duplicate.
-    const offered = async (w: Watcher) => (await sum(w, "faro_watcher_changes_published_total")) + (await sum(w, "faro_watcher_publish_duplicates_total"));
+    const offered = async (w: RunningService) => (await metricSum(w, "faro_watcher_changes_published_total")) + (await metricSum(w, "faro_watcher_publish_duplicates_total"));
     expect(await offered(a)).toBeGreaterThan(30);
     expect(await offered(b)).toBeGreaterThan(30);
-    expect((await sum(a, "faro_watcher_publish_duplicates_total")) + (await sum(b, "faro_watcher_publish_duplicates_total"))).toBeGreaterThan(30);
+    expect((await metricSum(a, "faro_watcher_publish_duplicates_total")) + (await metricSum(b, "faro_watcher_publish_duplicates_total"))).toBeGreaterThan(30);
   });
 
   it("keeps publishing everything when one replica stops", async () => {
-    await a.stop();
+    expect((await a.stop()).code).toBe(0);
     const s = env.cluster.store;
     const cms = s.typeFor("", "configmaps")!;
     for (let i = 0; i < 10; i++) s.create(cms, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `solo-${i}`, namespace: "default" } });

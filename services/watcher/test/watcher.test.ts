@@ -1,13 +1,13 @@
 // The watcher against the simulator, real NATS and Redis: every change and Event on FARO_RAW exactly once
 // (compared with the ground truth), Secrets without values, forced watch closes, namespaces and CRDs at run time.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
-import { checkServiceContract, startHttpServer, Lifecycle } from "@faro/observability";
-import { createWatcher, type Watcher } from "../src/index.js";
-import { compare, configFor, deployment, eventsOf, objectsOf, readRaw, startEnv, UNWATCHED_KINDS, until, type Env } from "./helpers.js";
+import type { RunningService } from "@faro/kernel";
+import { checkServiceContract } from "@faro/observability";
+import type { Watcher } from "../src/index.js";
+import { compare, deployment, eventsOf, objectsOf, readRaw, startEnv, startWatcher, UNWATCHED_KINDS, until, watcherReady, type Env } from "./helpers.js";
 
 let env: Env;
-let watcher: Watcher;
+let watcher: RunningService<Watcher> | undefined;
 let readyRv = 0;
 
 const typeOf = (env: Env, group: string, resource: string) => env.cluster.store.typeFor(group, resource)!;
@@ -31,9 +31,10 @@ async function caughtUp(): Promise<ReturnType<typeof compare> & { events: Return
 
 beforeAll(async () => {
   env = await startEnv({ speed: 50 });
-  watcher = createWatcher(configFor(env, { FARO_NAMESPACES_EXCLUDE: "skip-*" }), { kubeConfig: env.kc, logger: pino({ level: "warn" }) });
-  await watcher.start();
-  await until(() => watcher.ready(), "watcher ready");
+  // With its health server, as `faro run watcher` serves it: the contract test below reads it.
+  const w = await startWatcher(env, { FARO_NAMESPACES_EXCLUDE: "skip-*" }, { http: true });
+  watcher = w;
+  await until(() => watcherReady(w), "watcher ready");
   readyRv = env.cluster.store.currentRV();
 });
 
@@ -108,11 +109,16 @@ describe("watcher", () => {
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 10; i++) s.create(cms, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `fc-${round}-${i}`, namespace: "default" }, data: { v: "0" } });
       env.cluster.server.forceCloseWatches();
+      const updated: string[] = [];
       for (let i = 0; i < 10; i++) {
         const cm = s.get(cms, "default", `fc-${round}-${i}`)!;
-        s.update(cms, { ...cm, data: { v: "1" } });
+        updated.push(s.update(cms, { ...cm, data: { v: "1" } }).metadata.resourceVersion);
       }
-      await new Promise((r) => setTimeout(r, 100));
+      // The watch has resumed once the updates made after the close are on the stream: close it again.
+      await until(async () => {
+        const published = new Set(objectsOf(await readRaw(env.nc)).map((o) => o.resourceVersion));
+        return updated.every((rv) => published.has(rv));
+      }, `round ${round}'s updates on the stream`);
       env.cluster.server.forceCloseWatches();
       for (let i = 0; i < 5; i++) s.delete(cms, "default", `fc-${round}-${i}`);
     }
@@ -135,7 +141,7 @@ describe("watcher", () => {
     expect(objectsOf(published).some((o) => o.uid === inSkip.metadata.uid)).toBe(false);
     expect(published.filter((p) => p.msg.namespace === "skip-late")).toEqual([]);
     // The excluded namespace had activity the watcher saw and dropped (counted).
-    const text = await watcher.metrics.registry.metrics();
+    const text = await watcher!.handle.metrics.registry.metrics();
     expect(text).toMatch(/faro_watcher_changes_filtered_total\{resource="configmaps",service="watcher"\} [1-9]/);
   });
 
@@ -153,7 +159,7 @@ describe("watcher", () => {
       },
     });
     const started = Date.now();
-    await until(() => watcher.status().resources.some((r) => r.resource === "widgets.example.com" && r.synced), "a synced widgets watch", 10_000);
+    await until(() => watcher!.instance.status().resources.some((r) => r.resource === "widgets.example.com" && r.synced), "a synced widgets watch", 10_000);
     const widget = s.create(typeOf(env, "example.com", "widgets"), { apiVersion: "example.com/v1", kind: "Widget", metadata: { name: "w1", namespace: "default" }, spec: { size: 3 } });
     const msg = await until(async () => objectsOf(await readRaw(env.nc)).find((o) => o.uid === widget.metadata.uid), "the Widget on the stream", 10_000);
     expect(Date.now() - started).toBeLessThan(10_000);
@@ -164,22 +170,28 @@ describe("watcher", () => {
 
     // Deleting the CRD stops its watch (a CRD deletion is explicit, no second discovery needed).
     s.delete(typeOf(env, "apiextensions.k8s.io", "customresourcedefinitions"), undefined, "widgets.example.com");
-    await until(() => !watcher.status().resources.some((r) => r.resource === "widgets.example.com"), "the widgets watch to stop", 10_000);
-    expect(watcher.ready()).toBe(true);
+    await until(() => !watcher!.instance.status().resources.some((r) => r.resource === "widgets.example.com"), "the widgets watch to stop", 10_000);
+    expect(watcherReady(watcher!)).toBe(true);
   });
 
   it("reports readiness and metrics per the service contract", async () => {
-    const lifecycle = new Lifecycle("watcher");
-    lifecycle.addReadinessCheck("watches", () => watcher.ready());
-    lifecycle.transition("ready");
-    const http = await startHttpServer({ port: 0, host: "127.0.0.1", registry: watcher.metrics.registry, lifecycle, logger: pino({ level: "silent" }) });
-    try {
-      const report = await checkServiceContract(http.url, { expectReady: true });
-      expect(report.metrics).toMatch(/faro_watcher_changes_published_total\{resource="pods",type="ADDED"/);
-      expect(report.metrics).toMatch(/faro_kube_relists_total/);
-      expect(report.metrics).toMatch(/faro_watcher_resources_watched\{service="watcher"\} [1-9]/);
-    } finally {
-      await http.close();
-    }
+    const report = await checkServiceContract(watcher!.handle.http!.url, { expectReady: true });
+    expect(report.metrics).toMatch(/faro_watcher_changes_published_total\{resource="pods",type="ADDED"/);
+    expect(report.metrics).toMatch(/faro_kube_relists_total/);
+    expect(report.metrics).toMatch(/faro_watcher_resources_watched\{service="watcher"\} [1-9]/);
+    expect(report.metrics).toMatch(/faro_queue_capacity\{queue="publish_window_watcher",service="watcher"\} 1024/);
+    expect(watcher!.instance.readiness()).toBe(true);
+  });
+
+  it("stops once: drains the watches and releases the kernel's connections", async () => {
+    const w = watcher!;
+    watcher = undefined;
+    const [x, y] = [w.stop(), w.stop()];
+    expect(x).toBe(y);
+    expect((await x).code).toBe(0);
+    expect(w.instance.readiness()).toEqual({ ok: false, detail: "stopped" });
+    expect(w.instance.status().resources).toEqual([]);
+    expect(w.bus.nc.isClosed()).toBe(true);
+    expect(await w.handle.metrics.registry.getSingleMetricAsString("faro_watcher_resources_watched")).toMatch(/\} 0$/m);
   });
 });
