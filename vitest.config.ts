@@ -1,5 +1,6 @@
 // Vitest configuration for the whole workspace: unit tests beside the code, integration and
-// end-to-end tests under test/. Integration tests start their own nats-server/redis-server.
+// end-to-end tests under test/. Integration tests start their own nats-server/redis-server; the global
+// setup fails the run if any process the tests started is still alive after the last test.
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -12,7 +13,9 @@ export default defineConfig({
       "apps/*/src/**/*.test.ts",
       "apps/*/test/**/*.test.ts",
       "test/**/*.test.ts",
+      "scripts/**/*.test.ts",
     ],
+    globalSetup: ["test/global-setup.ts"],
     pool: "forks",
     maxWorkers: 2,
     testTimeout: 180_000,

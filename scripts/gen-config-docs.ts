@@ -1,25 +1,31 @@
-// Writes docs/configuration.md from the common schema and every service's `configSchema`
-// (services/<name>/src/config.ts, when it exists). `--check` exits 1 when the file is stale.
+// Writes docs/configuration.md from the common schema and every service's `configSchema` (exported by
+// `@faro/<service>`). `--check` exits 1 when the file is stale.
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { commonSchema, renderConfigDocs, type Schema } from "@faro/config";
+import { configSchema as correlatorSchema } from "@faro/correlator";
+import { configSchema as filterSchema } from "@faro/filter";
+import { configSchema as logStreamerSchema } from "@faro/log-streamer";
+import { configSchema as watcherSchema } from "@faro/watcher";
+import { configSchema as writerSchema } from "@faro/writer";
 
 const root = path.resolve(import.meta.dirname, "..");
-export const SERVICES = ["watcher", "log-streamer", "filter", "correlator", "writer"] as const;
 export const CONFIG_DOCS_PATH = path.join(root, "docs", "configuration.md");
 
-/** The schemas the reference documents: common first, then each service that has a config.ts. */
+/** Each service's schema, in pipeline order. */
+export const SERVICE_SCHEMAS = {
+  watcher: watcherSchema,
+  "log-streamer": logStreamerSchema,
+  filter: filterSchema,
+  correlator: correlatorSchema,
+  writer: writerSchema,
+} satisfies Record<string, Schema>;
+export const SERVICES = Object.keys(SERVICE_SCHEMAS) as (keyof typeof SERVICE_SCHEMAS)[];
+
+/** The schemas the reference documents: common first, then each service's. */
 export async function collectSchemas(): Promise<Schema[]> {
-  const schemas: Schema[] = [commonSchema];
-  for (const name of SERVICES) {
-    const file = path.join(root, "services", name, "src", "config.ts");
-    if (!fs.existsSync(file)) continue;
-    const mod = (await import(pathToFileURL(file).href)) as { configSchema?: Schema };
-    if (!mod.configSchema) throw new Error(`${path.relative(root, file)} does not export configSchema`);
-    schemas.push(mod.configSchema);
-  }
-  return schemas;
+  return [commonSchema, ...Object.values(SERVICE_SCHEMAS)];
 }
 
 export async function generateConfigDocs(): Promise<string> {

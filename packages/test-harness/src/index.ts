@@ -6,3 +6,5 @@ export type { ManagedServer } from "./process-server.js";
 export { ProcessServer } from "./process-server.js";
 export { startNats, startRedis, findBinary, dockerEngineReachable } from "./servers.js";
 export type { NatsOptions } from "./servers.js";
+export { beginTestRun, registerProcess, testRunEnv, findLeakedProcesses, reapLeakedProcesses, killProcesses, listProcesses, describeLeaks, RUN_DIR_ENV } from "./processes.js";
+export type { TestRun, LeakedProcess, LeakReason, ProcessInfo, FindOptions, ReapOptions } from "./processes.js";

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { waitForPort } from "./ports.js";
+import { registerProcess } from "./processes.js";
 
 export interface ManagedServer {
   /** Connection URL, e.g. nats://127.0.0.1:4567 or redis://127.0.0.1:6543. */
@@ -40,6 +41,7 @@ export class ProcessServer {
     this.output = "";
     const child = spawn(this.bin, this.args, { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
+    registerProcess(child); // found at the end of the run if nobody stopped it
     const keep = (b: Buffer) => {
       this.output = (this.output + b.toString("utf8")).slice(-4000);
     };
