@@ -30,7 +30,7 @@ const LINES_PER_BATCH = 100;
 const KUBE = process.env.BENCH_KUBE !== "0";
 // BENCH_STRICT=0 turns off the correlator's stream lookups for object order across replicas (consumer.strictOrder).
 const STRICT = process.env.BENCH_STRICT !== "0";
-// BENCH_RUNTIME=tsx runs services/correlator/src/main.ts under the tsx loader instead of the bundle (for comparison).
+// BENCH_RUNTIME=tsx runs `apps/cli/src/main.ts run correlator` under the tsx loader instead of the bundle (for comparison).
 const RUNTIME = process.env.BENCH_RUNTIME === "tsx" ? "tsx" : "bundle";
 // BENCH_NODE_FLAGS replaces the deployment default NODE_OPTIONS ("" = V8 defaults).
 const NODE_FLAGS = process.env.BENCH_NODE_FLAGS;
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   if (RUNTIME === "bundle") ensureBundle();
   const [nats, redis] = await Promise.all([startNats(), startRedis()]);
   const nodeOptions = NODE_FLAGS ?? deploymentNodeOptions();
-  const args = RUNTIME === "bundle" ? [BUNDLE, "run", "correlator"] : ["--import", "tsx", "services/correlator/src/main.ts"];
+  const args = RUNTIME === "bundle" ? [BUNDLE, "run", "correlator"] : ["--import", "tsx", "apps/cli/src/main.ts", "run", "correlator"];
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   console.log(`correlator: node ${args.map((a) => path.relative(root, a) || a).join(" ")} (NODE_OPTIONS="${nodeOptions}")`);

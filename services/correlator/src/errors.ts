@@ -30,20 +30,8 @@ export class StateError extends CorrelatorError {
   }
 }
 
-
 function causeText(cause: unknown): string {
   return cause instanceof Error ? `: ${cause.message}` : "";
-}
-
-/** The correlator could not start (a connection, provisioning or the consumer failed). */
-export class CorrelatorStartError extends CorrelatorError {
-  constructor(
-    readonly step: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`correlator start failed at ${step}${causeText(options?.cause)}`, options);
-    this.name = "CorrelatorStartError";
-  }
 }
 
 /** An Event's involved object is neither in the ownership graph nor readable from the API yet: retry later. */

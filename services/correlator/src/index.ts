@@ -1,6 +1,7 @@
 // @faro/correlator: stories per root workload, failure detection, debounce and incident contexts.
 export { configSchema, settingsFrom } from "./config.js";
 export type { CorrelatorConfig } from "./config.js";
+export { correlatorService } from "./definition.js";
 export { createCorrelator, CONSUMER_NAME } from "./service.js";
 export type { Correlator, CorrelatorDeps } from "./service.js";
 export { Processor } from "./processor.js";
@@ -16,4 +17,4 @@ export { podLifecycle } from "./lifecycle.js";
 export type { LifecycleTransition } from "./lifecycle.js";
 export { correlatorMetrics } from "./metrics.js";
 export type { CorrelatorMetrics } from "./metrics.js";
-export { CorrelatorError, MalformedInputError, StateError, CorrelatorStartError, InvolvedObjectPendingError } from "./errors.js";
+export { CorrelatorError, MalformedInputError, StateError, InvolvedObjectPendingError } from "./errors.js";

@@ -1,22 +1,12 @@
-// createCorrelator: consumes FARO_CLEAN as the shared durable `correlator`, keeps state in Redis, publishes
-// story entries and incidents; usable in-process (`faro up`, tests) or as its own process (main.ts).
-import { Redis } from "ioredis";
+// The correlator service on the kernel: consumes FARO_CLEAN as the shared durable `correlator`, keeps state in
+// Redis, publishes story entries and incidents.
 import type { KubeAccess } from "@faro/kube";
-import { connectBus, ConsumerGroup, ensureStream, Publisher, RetryableError, type Bus } from "@faro/bus";
-import {
-  buildDlqSubject,
-  cleanFilter,
-  encodeIncidentContext,
-  encodeStoryEntry,
-  FARO_CLEAN,
-  FARO_DLQ,
-  FARO_INCIDENT,
-  FARO_STORY,
-} from "@faro/contracts";
-import { createLogger, createMetrics, type Logger, type Registry, type ServiceMetrics } from "@faro/observability";
+import { RetryableError, type BusMessage } from "@faro/bus";
+import { cleanFilter, encodeIncidentContext, encodeStoryEntry, FARO_CLEAN } from "@faro/contracts";
+import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { createRedactor, type Redactor } from "@faro/redact";
 import { settingsFrom, type CorrelatorConfig } from "./config.js";
-import { CorrelatorStartError, InvolvedObjectPendingError, MalformedInputError } from "./errors.js";
+import { InvolvedObjectPendingError, MalformedInputError } from "./errors.js";
 import type { PreviousLogFetcher } from "./harvest.js";
 import type { ObjectJson } from "./k8s.js";
 import { correlatorMetrics, type CorrelatorMetrics } from "./metrics.js";
@@ -33,47 +23,67 @@ function isObjectSubject(subject: string): boolean {
   return subject.split(".")[6] === "obj";
 }
 
+/** What a test or tool can inject besides the kernel's context. */
 export interface CorrelatorDeps {
   /** Kubernetes access for owners and previous logs; loaded from config.kube when omitted, none when that fails or null. */
   kubeConfig?: KubeAccess | null;
-  logger?: Logger;
-  /** Registry for the correlator's metrics; ignored when `metrics` is given. */
-  registry?: Registry;
-  /** The service metrics runService exposes (so both share one registry). */
-  metrics?: ServiceMetrics;
   redactor?: Redactor;
-  /** Provision FARO_CLEAN, FARO_STORY, FARO_INCIDENT and the dead-letter stream (default true). */
-  ensureStreams?: boolean;
 }
 
-export interface Correlator {
-  /** Connects to NATS and Redis, provisions the streams and starts consuming. Throws CorrelatorStartError. */
-  start(): Promise<void>;
-  /** Stops consuming, drains handlers in flight, releases connections and timers. Idempotent. */
-  stop(): Promise<void>;
-  /** True once consuming. */
-  ready(): boolean;
-  readonly metrics: ServiceMetrics;
+export interface Correlator extends ServiceInstance {
   readonly correlatorMetrics: CorrelatorMetrics;
 }
 
-export function createCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps = {}): Correlator {
-  const logger = (deps.logger ?? createLogger({ service: "correlator", level: config.log.level, pretty: config.log.pretty })).child({ component: "correlator" });
-  const service = deps.metrics ?? createMetrics("correlator", { registry: deps.registry, defaultMetrics: deps.registry === undefined });
+export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: CorrelatorDeps = {}): Correlator {
+  const { config, metrics: service } = ctx;
+  const logger = ctx.logger.child({ component: "correlator" });
   const metrics = correlatorMetrics(service.registry);
   const ownerCache = service.queue("owner_cache", config.state.ownerCache);
   const settings = settingsFrom(config);
   const inflight = service.queue("handlers_in_flight", config.consumer.concurrency);
+  const redis = ctx.redis();
+  const publisher = ctx.publisher({ name: "correlator" });
+  const state = new CorrelatorState(redis, config.state.keyPrefix);
+  const sink: Sink = {
+    async publishEntry(subject, entry, msgId) {
+      await publisher.publish(subject, encodeStoryEntry(entry), { msgId });
+      service.messagesOut.inc();
+    },
+    async publishIncident(subject, incident, msgId) {
+      await publisher.publish(subject, encodeIncidentContext(incident), { msgId });
+      service.messagesOut.inc();
+    },
+  };
+  // Messages of one subject (one object, one container's logs) are handled in delivery order within a replica.
+  const queue = new KeyedQueue();
+  let ackFloor = 0;
+  const gate = new OrderGate({
+    redis,
+    prefix: config.state.keyPrefix,
+    nc: ctx.bus.nc,
+    stream: FARO_CLEAN.name,
+    ackFloor: () => ackFloor,
+    horizonMs: config.consumer.ackWait * config.consumer.maxDeliver,
+    doneTtlMs: Math.max(settings.stateTtlMs, FARO_CLEAN.maxAgeMs),
+    maxWaitMs: Math.max(config.consumer.ackWait, 1000),
+    lookups: config.consumer.strictOrder,
+    onLookupError: (err) => {
+      service.errors.inc({ kind: "order-lookup" });
+      logger.warn({ err }, "order gate: stream lookup failed, letting the message through");
+    },
+  });
 
-  let bus: Bus | undefined;
-  let redis: Redis | undefined;
-  let publisher: Publisher | undefined;
-  let group: ConsumerGroup | undefined;
+  // Built in start(): it needs the Kubernetes access, which is loaded on demand.
+  let processor: Processor | undefined;
   let timer: NodeJS.Timeout | undefined;
   let floorTimer: NodeJS.Timeout | undefined;
   let ticking: Promise<void> | undefined;
+  let floorReading: Promise<void> | undefined;
   let started = false;
+  let running = false;
   let stopping: Promise<void> | undefined;
+
+  const onRedisError = (): void => service.errors.inc({ kind: "redis" }); // the kernel logs it
 
   // @faro/kube (and the Kubernetes client under it) is loaded only when there is Kubernetes access: it is
   // the largest part of the correlator's memory footprint, and the correlator can work without it.
@@ -94,54 +104,95 @@ export function createCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps 
     };
   }
 
-  async function step<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  function readAckFloor(): Promise<void> {
+    floorReading ??= (async () => {
+      try {
+        ackFloor = (await ctx.bus.jsm.consumers.info(FARO_CLEAN.name, CONSUMER_NAME)).ack_floor.stream_seq;
+      } catch (err) {
+        service.errors.inc({ kind: "consumer-info" });
+        logger.warn({ err }, "reading the consumer's ack floor failed; keeping the last one");
+      } finally {
+        floorReading = undefined;
+      }
+    })();
+    return floorReading;
+  }
+
+  function scan(): void {
+    if (ticking || !processor) return;
+    const p = processor;
+    ticking = (async () => {
+      try {
+        await p.tick();
+        metrics.storiesOpen.set(await state.openStories());
+      } catch (err) {
+        service.errors.inc({ kind: "scan" });
+        logger.warn({ err }, "periodic scan failed; retried at the next interval");
+      } finally {
+        ticking = undefined;
+      }
+    })();
+  }
+
+  async function handle(msg: BusMessage): Promise<void> {
+    // The group starts only once the processor exists (start()).
+    const p = processor!;
+    service.messagesIn.inc();
+    inflight.setDepth(group.inflight);
+    // Versions of an object must be seen in order (diffs, transitions, debounce episodes) across
+    // replicas; Events and log batches are order-tolerant and only keep delivery order per replica.
+    if (!isObjectSubject(msg.subject)) {
+      try {
+        await queue.run(msg.subject, () => p.handleClean(msg.subject, msg.data, msg.deliveryCount));
+      } catch (err) {
+        if (err instanceof InvolvedObjectPendingError) throw new RetryableError(err.message, { cause: err, delayMs: 250 * msg.deliveryCount });
+        throw err;
+      }
+      return;
+    }
+    const outcome = await gate.enter(msg.subject, msg.seq, () => msg.working());
+    metrics.orderWaits.inc({ outcome });
+    if (outcome === "timeout") {
+      await gate.leave(msg.subject, msg.seq, false);
+      throw new RetryableError(`an earlier message of ${msg.subject} is still unprocessed`, { delayMs: 1000 });
+    }
+    let processed = false;
     try {
-      return await fn();
+      await p.handleClean(msg.subject, msg.data);
+      processed = true;
     } catch (err) {
-      service.errors.inc({ kind: "start" });
-      throw new CorrelatorStartError(what, { cause: err });
+      // A dead-lettered message is finished; a retryable failure keeps later versions waiting for it.
+      processed = err instanceof MalformedInputError;
+      throw err;
+    } finally {
+      await gate.leave(msg.subject, msg.seq, processed);
     }
   }
 
+  const group = ctx.consumerGroup({
+    stream: FARO_CLEAN.name,
+    consumer: {
+      durable: CONSUMER_NAME,
+      filterSubject: cleanFilter().replace(/(\.\*)+$/, ".>"),
+      ackWaitMs: config.consumer.ackWait,
+      maxDeliver: config.consumer.maxDeliver,
+      maxAckPending: config.consumer.maxAckPending,
+      description: "Faro correlator: stories and incidents (shared by all replicas)",
+    },
+    handler: handle,
+    // Undecodable input (subject, payload, object JSON): faro.v1.dlq.correlator.decode.
+    poisonStage: "decode",
+    concurrency: config.consumer.concurrency,
+    isPoison: (err) => err instanceof MalformedInputError,
+  });
+
   async function start(): Promise<void> {
-    if (stopping) throw new CorrelatorStartError("start", { cause: new Error("the correlator was stopped") });
-    if (started) return;
+    if (started || stopping) return;
     started = true;
-    // Auto-pipelining sends the commands of all handlers issued in one event-loop tick as one socket write:
-    // with dozens of handlers in flight, a write (a syscall) per script call was the correlator's largest
-    // single CPU cost. Commands keep their order and their own replies.
-    const r = new Redis(config.redis.url, { lazyConnect: true, maxRetriesPerRequest: 3, enableAutoPipelining: true });
-    redis = r;
-    r.on("error", (err: Error) => {
-      service.errors.inc({ kind: "redis" });
-      logger.warn({ err: err.message }, "redis connection error");
-    });
-    await step("redis", () => r.connect());
-    const b = await step("nats", () => connectBus({ servers: config.nats.url, name: "correlator", logger, registry: service.registry }));
-    bus = b;
-    if (deps.ensureStreams !== false) {
-      await step("streams", async () => {
-        await ensureStream(b.jsm, FARO_CLEAN);
-        await ensureStream(b.jsm, FARO_STORY);
-        await ensureStream(b.jsm, FARO_INCIDENT);
-        await ensureStream(b.jsm, FARO_DLQ); // the same definition every service provisions (a differing one is refused)
-      });
-    }
-    const pub = new Publisher({ js: b.js, name: "correlator", window: 1024, logger, registry: service.registry });
-    publisher = pub;
-    const sink: Sink = {
-      async publishEntry(subject, entry, msgId) {
-        await pub.publish(subject, encodeStoryEntry(entry), { msgId });
-        service.messagesOut.inc();
-      },
-      async publishIncident(subject, incident, msgId) {
-        await pub.publish(subject, encodeIncidentContext(incident), { msgId });
-        service.messagesOut.inc();
-      },
-    };
+    redis.on("error", onRedisError);
     const access = await kube();
-    const processor = new Processor({
-      state: new CorrelatorState(r, config.state.keyPrefix),
+    processor = new Processor({
+      state,
       sink,
       settings,
       redactor: deps.redactor ?? createRedactor(),
@@ -150,132 +201,34 @@ export function createCorrelator(config: CorrelatorConfig, deps: CorrelatorDeps 
       onOwnerCacheSize: ownerCache.setDepth,
       ...(access ?? {}),
     });
-    // Messages of one subject (one object, one container's logs) are handled in delivery order within a replica.
-    const queue = new KeyedQueue();
-    let ackFloor = 0;
-    const gate = new OrderGate({
-      redis: r,
-      prefix: config.state.keyPrefix,
-      nc: b.nc,
-      stream: FARO_CLEAN.name,
-      ackFloor: () => ackFloor,
-      horizonMs: config.consumer.ackWait * config.consumer.maxDeliver,
-      doneTtlMs: Math.max(settings.stateTtlMs, FARO_CLEAN.maxAgeMs),
-      maxWaitMs: Math.max(config.consumer.ackWait, 1000),
-      lookups: config.consumer.strictOrder,
-      onLookupError: (err) => {
-        service.errors.inc({ kind: "order-lookup" });
-        logger.warn({ err }, "order gate: stream lookup failed, letting the message through");
-      },
-    });
-    const readAckFloor = async () => {
-      try {
-        ackFloor = (await b.jsm.consumers.info(FARO_CLEAN.name, CONSUMER_NAME)).ack_floor.stream_seq;
-      } catch (err) {
-        service.errors.inc({ kind: "consumer-info" });
-        logger.warn({ err }, "reading the consumer's ack floor failed; keeping the last one");
-      }
-    };
-    group = new ConsumerGroup({
-      nc: b.nc,
-      js: b.js,
-      jsm: b.jsm,
-      stream: FARO_CLEAN.name,
-      consumer: {
-        durable: CONSUMER_NAME,
-        filterSubject: cleanFilter().replace(/(\.\*)+$/, ".>"),
-        ackWaitMs: config.consumer.ackWait,
-        maxDeliver: config.consumer.maxDeliver,
-        maxAckPending: config.consumer.maxAckPending,
-        description: "Faro correlator: stories and incidents (shared by all replicas)",
-      },
-      handler: async (msg) => {
-        service.messagesIn.inc();
-        inflight.setDepth(group?.inflight ?? 0);
-        // Versions of an object must be seen in order (diffs, transitions, debounce episodes) across
-        // replicas; Events and log batches are order-tolerant and only keep delivery order per replica.
-        if (!isObjectSubject(msg.subject)) {
-          try {
-            await queue.run(msg.subject, () => processor.handleClean(msg.subject, msg.data, msg.deliveryCount));
-          } catch (err) {
-            if (err instanceof InvolvedObjectPendingError) throw new RetryableError(err.message, { cause: err, delayMs: 250 * msg.deliveryCount });
-            throw err;
-          }
-          return;
-        }
-        const outcome = await gate.enter(msg.subject, msg.seq, () => msg.working());
-        metrics.orderWaits.inc({ outcome });
-        if (outcome === "timeout") {
-          await gate.leave(msg.subject, msg.seq, false);
-          throw new RetryableError(`an earlier message of ${msg.subject} is still unprocessed`, { delayMs: 1000 });
-        }
-        let processed = false;
-        try {
-          await processor.handleClean(msg.subject, msg.data);
-          processed = true;
-        } catch (err) {
-          // A dead-lettered message is finished; a retryable failure keeps later versions waiting for it.
-          processed = err instanceof MalformedInputError;
-          throw err;
-        } finally {
-          await gate.leave(msg.subject, msg.seq, processed);
-        }
-      },
-      dlqSubject: buildDlqSubject("correlator", "process"),
-      service: "correlator",
-      concurrency: config.consumer.concurrency,
-      isPoison: (err) => err instanceof MalformedInputError,
-      logger,
-      registry: service.registry,
-    });
-    await step("consumer", () => group!.start());
+    await group.start();
     await readAckFloor();
     floorTimer = setInterval(() => void readAckFloor(), 1000);
-    floorTimer.unref?.();
-    const state = new CorrelatorState(r, config.state.keyPrefix);
-    timer = setInterval(() => {
-      if (ticking) return;
-      ticking = (async () => {
-        try {
-          await processor.tick();
-          metrics.storiesOpen.set(await state.openStories());
-        } catch (err) {
-          service.errors.inc({ kind: "scan" });
-          logger.warn({ err }, "periodic scan failed; retried at the next interval");
-        } finally {
-          ticking = undefined;
-        }
-      })();
-    }, settings.scanIntervalMs);
-    timer.unref?.();
+    floorTimer.unref();
+    timer = setInterval(scan, settings.scanIntervalMs);
+    timer.unref();
+    running = true;
     logger.info({ durable: CONSUMER_NAME, concurrency: config.consumer.concurrency }, "correlator consuming");
   }
 
-  async function doStop(): Promise<void> {
-    if (timer) clearInterval(timer);
-    if (floorTimer) clearInterval(floorTimer);
-    await ticking;
-    await group?.stop();
-    await publisher?.close();
-    await bus?.close();
-    if (redis) {
-      try {
-        await redis.quit();
-      } catch (err) {
-        logger.warn({ err }, "redis quit failed; disconnecting");
-        redis.disconnect();
-      }
-    }
+  /** Stops the scans, lets running handlers finish; the kernel then flushes the publisher and closes Redis and NATS. */
+  function stop(): Promise<void> {
+    stopping ??= (async () => {
+      running = false;
+      clearInterval(timer);
+      clearInterval(floorTimer);
+      await Promise.all([ticking, floorReading]);
+      await group.stop();
+      inflight.setDepth(0);
+      redis.off("error", onRedisError);
+    })();
+    return stopping;
   }
 
   return {
     start,
-    stop() {
-      stopping ??= doStop();
-      return stopping;
-    },
-    ready: () => started && !stopping && group !== undefined,
-    metrics: service,
+    stop,
+    readiness: () => (running ? true : { ok: false, detail: "not consuming FARO_CLEAN" }),
     correlatorMetrics: metrics,
   };
 }

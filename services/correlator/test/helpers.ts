@@ -1,4 +1,7 @@
-// Builders of clean-stream inputs (ResourceChange, KubeEvent, LogBatch) and a recording sink for the correlator's tests.
+// Builders of clean-stream inputs (ResourceChange, KubeEvent, LogBatch), a recording sink, and `faro run correlator`
+// as a child process for the correlator's tests.
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
 import type { Encodable, IncidentContext, KubeEvent, LogBatch, ResourceChange, StoryEntry } from "@faro/contracts";
 import type { Sink } from "../src/processor.js";
 
@@ -113,4 +116,96 @@ export async function until(cond: () => boolean | Promise<boolean>, timeoutMs = 
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+const ROOT = path.resolve(import.meta.dirname, "../../..");
+const CLI = path.join(ROOT, "apps/cli/src/main.ts");
+const TSX = path.join(ROOT, "node_modules/.bin/tsx");
+
+/** `faro run correlator` in a child process (tsx wrapper → node running the CLI). */
+export interface CorrelatorProcess {
+  readonly child: ChildProcess;
+  /** The wrapper's exit code (tsx exits with the service's), null when killed by a signal. */
+  readonly exited: Promise<number | null>;
+  out(): string;
+  err(): string;
+  /** Resolves with the first match of `re` in stdout, as soon as it is written; rejects when the process exits first. */
+  waitFor(re: RegExp): Promise<RegExpExecArray>;
+  /** SIGTERM to the wrapper, which relays it to the service: the production drain path. */
+  terminate(): void;
+  /** SIGKILL to the whole process group (wrapper and service); resolves once the wrapper is gone. */
+  kill(): Promise<void>;
+}
+
+const live = new Set<CorrelatorProcess>();
+
+/**
+ * Spawns `tsx apps/cli/src/main.ts run correlator [...args]` with only PATH, HOME and `env`. The child leads a
+ * process group of its own: tsx runs the service in a second node process and relays SIGTERM/SIGINT but cannot
+ * relay SIGKILL, so killing only the wrapper would leave the service running. Call killCorrelators() in afterAll.
+ */
+export function spawnCorrelator(env: Record<string, string>, options: { args?: string[]; output?: boolean } = {}): CorrelatorProcess {
+  const child = spawn(TSX, [CLI, "run", "correlator", ...(options.args ?? [])], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdio: options.output === false ? "ignore" : ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (b: Buffer) => (stdout += b.toString()));
+  child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
+  let gone = false;
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      gone = true;
+      resolve(code);
+    }),
+  );
+  const p: CorrelatorProcess = {
+    child,
+    exited,
+    out: () => stdout,
+    err: () => stderr,
+    waitFor: (re) =>
+      new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const m = re.exec(stdout);
+          if (m) resolve(m);
+          return m !== null;
+        };
+        if (check()) return;
+        const onData = (): void => void (check() && child.stdout?.off("data", onData));
+        child.stdout?.on("data", onData);
+        void exited.then((code) => {
+          child.stdout?.off("data", onData);
+          if (!check()) reject(new Error(`correlator exited (${code}) before writing ${re}; stderr: ${stderr}`));
+        });
+      }),
+    terminate: () => void child.kill("SIGTERM"),
+    async kill() {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // ESRCH: the group is gone already.
+      }
+      if (!gone) await exited;
+    },
+  };
+  live.add(p);
+  void exited.then(() => {
+    // The wrapper exits after the service (it relays signals and waits); a group member left behind is killed here.
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+    } catch {
+      // ESRCH: nothing left.
+    }
+    live.delete(p);
+  });
+  return p;
+}
+
+/** Kills every correlator process spawned by this test file that is still alive (afterAll, even after a failure). */
+export async function killCorrelators(): Promise<void> {
+  await Promise.all([...live].map((p) => p.kill()));
 }

@@ -39,9 +39,11 @@ describe("order gate", () => {
     await g.leave("ord.a", a2, false);
     expect(await g.enter("ord.b", b1, noop)).toBe("immediate");
     expect(await g.enter("ord.a", a1, noop)).toBe("immediate");
-    // a2 now waits for a1 in flight, and goes as soon as a1 is done
-    const waiting = g.enter("ord.a", a2, noop);
-    await new Promise((r) => setTimeout(r, 50));
+    // a2 now waits for a1 in flight (the gate calls working() when it starts waiting), and goes as soon as a1 is done
+    let isWaiting!: () => void;
+    const queued = new Promise<void>((resolve) => (isWaiting = resolve));
+    const waiting = g.enter("ord.a", a2, () => isWaiting());
+    await queued;
     await g.leave("ord.a", a1, true);
     expect(await waiting).toBe("waited");
     await g.leave("ord.a", a2, true);

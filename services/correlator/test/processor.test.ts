@@ -30,6 +30,16 @@ function processor(prefix = `p${++n}:`, over: Partial<CorrelatorSettings> = {}, 
   return { p, sink, state, prefix };
 }
 
+/** Resolves `settling` when a harvest starts waiting for a crashed instance's last lines (its first logComplete check). */
+class SettleProbe extends CorrelatorState {
+  private started!: () => void;
+  readonly settling = new Promise<void>((resolve) => (this.started = resolve));
+  override async logComplete(cluster: string, key: string): Promise<boolean> {
+    this.started();
+    return super.logComplete(cluster, key);
+  }
+}
+
 const DEP = { kind: "Deployment", name: "web", uid: "dep-1" };
 const RS = { kind: "ReplicaSet", name: "web-7d4b9c", uid: "rs-1" };
 const ts = (min: number, sec = 0) => new Date(Date.UTC(2026, 0, 1, 0, min, sec)).toISOString().replace(".000Z", "Z");
@@ -40,7 +50,9 @@ function crashingPod(restarts: number, finishedAt: string, rv: string) {
 
 describe("processor", () => {
   it("crash-looping deployment pod: one CrashLoopBackOff incident with log tail, events, manifests, owner chain", async () => {
-    const { p, sink } = processor();
+    const state = new SettleProbe(redis, `p${++n}:`);
+    const sink = new RecordingSink();
+    const p = new Processor({ state, sink, settings, redactor: createRedactor() });
     // The pod arrives before its owners (watch order is arbitrary); the graph fills in either way.
     const pod0 = pod({ name: "web-7d4b9c-x2x9k", uid: "pod-1", rv: "10", owner: RS, running: ts(0, 5) });
     await p.handleChange(TENANT, change(workload("Deployment", "web", "dep-1"), "ADDED"));
@@ -50,7 +62,7 @@ describe("processor", () => {
     await p.handleEvent(TENANT, event("BackOff", { kind: "Pod", name: "web-7d4b9c-x2x9k", uid: "pod-1" }, ts(0, 11), { message: "Back-off restarting failed container app" }));
     // the status change first, the last log line a moment later: the settle waits for it
     const detecting = p.handleChange(TENANT, change(crashingPod(1, ts(0, 10), "20")));
-    await new Promise((r) => setTimeout(r, 50));
+    await state.settling;
     // the rest of the crashed instance arrives as a `previous` read ending its stream
     await p.handleLogs(TENANT, { ...logs("web-7d4b9c-x2x9k", "pod-1", 0, 0, [[`${ts(0, 10).slice(0, -1)}.0Z`, "panic: cannot connect"]], RS, true), source: "previous" });
     await detecting;

@@ -1,9 +1,9 @@
 // The correlator service over real NATS JetStream and Redis: hand-built clean messages in, stories and incidents out.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectBus, Publisher, type Bus } from "@faro/bus";
-import { loadConfig } from "@faro/config";
 import {
   buildCleanSubject,
+  decodeDeadLetter,
   decodeIncidentContext,
   decodeStoryEntry,
   encodeKubeEvent,
@@ -18,9 +18,10 @@ import {
   type ResourceChange,
   type StoryEntry,
 } from "@faro/contracts";
+import { defineService, loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
 import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
-import { configSchema } from "../src/config.js";
+import { correlatorService } from "../src/definition.js";
 import { createCorrelator, type Correlator } from "../src/service.js";
 import { pod } from "../src/fixtures.test-util.js";
 import { change, CLUSTER, event, logs, NS, TENANT, until, workload } from "./helpers.js";
@@ -29,19 +30,21 @@ let nats: ManagedServer;
 let redis: ManagedServer;
 let bus: Bus;
 let pub: Publisher;
-const correlators: Correlator[] = [];
+const correlators: RunningService<Correlator>[] = [];
+
+/** The correlator without Kubernetes access (owners resolved by name, previous logs from the buffers). */
+const testCorrelator = defineService({ ...correlatorService, create: (ctx) => createCorrelator(ctx, { kubeConfig: null }) });
 
 function config() {
-  return loadConfig(configSchema, {
+  return loadServiceConfig(testCorrelator, {
     argv: ["--nats.url", nats.url, "--redis.url", redis.url, "--cluster", CLUSTER, "--incident.settle", "300ms", "--detect.scanInterval", "50ms", "--log.level", "warn"],
     env: {},
   });
 }
 
-async function startCorrelator(): Promise<Correlator> {
-  const c = createCorrelator(config(), { kubeConfig: null, logger: createLogger({ service: "correlator", level: "warn" }) });
+async function startCorrelator(): Promise<RunningService<Correlator>> {
+  const c = await startService(testCorrelator, config(), { logger: createLogger({ service: "correlator", level: "warn" }), http: false });
   correlators.push(c);
-  await c.start();
   return c;
 }
 
@@ -104,11 +107,19 @@ describe("correlator service", () => {
     await send(event("BackOff", { kind: "Pod", ...P }, ts(11), { message: "Back-off restarting failed container app" }));
     for (let n = 2; n <= 4; n++) await send(change(crashing(n)));
     // something the correlator can never decode
-    await pub.publish(buildCleanSubject(TENANT, CLUSTER, NS, { category: "obj", resource: "pods", group: "", name: "junk" }), new Uint8Array([0xff, 0xff, 0xff]), { msgId: "junk-1" });
+    const junkSubject = buildCleanSubject(TENANT, CLUSTER, NS, { category: "obj", resource: "pods", group: "", name: "junk" });
+    const junk = await bus.js.publish(junkSubject, new Uint8Array([0xff, 0xff, 0xff]), { msgID: "junk-1" });
 
     let incidents: { subject: string; msg: IncidentContext }[] = [];
     await until(async () => (incidents = await readStream("FARO_INCIDENT", decodeIncidentContext)).length >= 1, 15_000, "an incident");
     await until(async () => ((await bus.jsm.streams.info("FARO_DLQ")).state.messages >= 1), 15_000, "a dead letter");
+    // the documented envelope on the correlator's decode stage, id dl:<service>:<stage>:<seq>, no payload by default
+    const dl = await bus.jsm.streams.getMessage("FARO_DLQ", { seq: (await bus.jsm.streams.info("FARO_DLQ")).state.last_seq });
+    expect(dl?.subject).toBe("faro.v1.dlq.correlator.decode");
+    expect(dl?.header.get("Nats-Msg-Id")).toBe(`dl:correlator:decode:${junk.seq}`);
+    expect(decodeDeadLetter(dl!.data)).toMatchObject({ service: "correlator", stage: "decode", originalSubject: junkSubject, streamSeq: junk.seq, payloadWithheld: true });
+    const metrics = await correlators[0]!.handle.metrics.registry.metrics();
+    expect(metrics).toMatch(/faro_dead_letters_total\{[^}]*reason="decode"[^}]*\} 1/);
     // the remaining crashes were handled (story entries for restart 4 exist) and added no incident
     await until(async () => (await readStream("FARO_STORY", decodeStoryEntry)).some((e) => e.msg.summary.includes("restart 4")), 15_000, "restart 4 in the story");
     incidents = await readStream("FARO_INCIDENT", decodeIncidentContext);
@@ -141,5 +152,16 @@ describe("correlator service", () => {
     expect(new Set(logLines).size).toBe(20);
     expect(logLines).toHaveLength(20);
     expect(entries.filter((e) => e.msg.entryKind === "open")).toHaveLength(1);
+  });
+
+  it("stop() is idempotent, ends readiness, and the kernel releases NATS and Redis", async () => {
+    const c = await startCorrelator();
+    expect((await c.handle.lifecycle.readiness()).ready).toBe(true);
+    expect(c.instance.readiness()).toBe(true);
+    const [x, y] = [c.stop(), c.stop()];
+    expect(x).toBe(y);
+    expect((await x).code).toBe(0);
+    expect(c.instance.readiness()).toMatchObject({ ok: false });
+    expect(c.bus.nc.isClosed()).toBe(true);
   });
 });
