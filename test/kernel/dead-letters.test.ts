@@ -11,7 +11,7 @@ import { buildCleanSubject, buildRawSubject, buildStorySubject, decodeDeadLetter
 import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
 import { startCluster, type Cluster } from "@faro/kube-sim";
-import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
+import { startNats, startRedis, until, type ManagedServer } from "@faro/test-harness";
 
 const CLUSTER = "dl";
 const POISON = new Uint8Array([0x0a, 0xff, 0xff, 0xff, 0x01, 0x99]);
@@ -47,13 +47,31 @@ const INPUTS: Record<Exclude<ServiceName, "watcher">, { subject: string; stage: 
   writer: { subject: buildStorySubject("default", CLUSTER, "default", "poison"), stage: "write" },
 };
 
-/** The first dead letter this service publishes from now on. */
-function nextDeadLetter(service: string): Promise<{ subject: string; msgId: string | undefined; letter: DeadLetter }> {
-  const sub = nc.subscribe(`faro.v1.dlq.${service}.>`, { max: 1 });
-  return (async () => {
-    for await (const m of sub) return { subject: m.subject, msgId: m.headers?.get("Nats-Msg-Id"), letter: decodeDeadLetter(m.data) };
-    throw new Error(`no dead letter from ${service}`);
-  })();
+interface Received {
+  subject: string;
+  msgId: string | undefined;
+  letter: DeadLetter;
+}
+
+/**
+ * Dead letters of this service from now on; `find` waits for the one that matches (a service may first
+ * dead-letter poison that an earlier test left in its input stream).
+ */
+function deadLetters(service: string): { find(match: (r: Received) => boolean): Promise<Received>; stop(): void } {
+  const sub = nc.subscribe(`faro.v1.dlq.${service}.>`);
+  const it = sub[Symbol.asyncIterator]();
+  return {
+    async find(match) {
+      for (;;) {
+        const next = await it.next();
+        if (next.done) throw new Error(`no matching dead letter from ${service}`);
+        const m = next.value;
+        const r = { subject: m.subject, msgId: m.headers?.get("Nats-Msg-Id"), letter: decodeDeadLetter(m.data) };
+        if (match(r)) return r;
+      }
+    },
+    stop: () => sub.unsubscribe(),
+  };
 }
 
 describe("a poison message on each service's input is dead-lettered in the documented envelope", () => {
@@ -64,10 +82,11 @@ describe("a poison message on each service's input is dead-lettered in the docum
       let running: RunningService | undefined;
       try {
         running = await startService(def, loadServiceConfig(def, { env: { ...env, ...overrides } }), { logger: createLogger({ service: name, level: "silent", pretty: false }), http: false });
-        const dl = nextDeadLetter(name);
+        const dl = deadLetters(name);
         await nc.flush();
         const ack = await jetstream(nc).publish(input.subject, POISON, { msgID: `poison-${name}` });
-        const { subject, msgId, letter } = await dl;
+        const { subject, msgId, letter } = await dl.find((r) => r.letter.originalSubject === input.subject && r.letter.streamSeq === ack.seq);
+        dl.stop();
         expect(subject).toBe(`faro.v1.dlq.${name}.${input.stage}`);
         expect(msgId).toBe(`dl:${name}:${input.stage}:${ack.seq}`);
         expect(letter).toMatchObject({ schemaVersion: 1, service: name, stage: input.stage, originalSubject: input.subject, streamSeq: ack.seq, payloadWithheld: true });
@@ -78,4 +97,32 @@ describe("a poison message on each service's input is dead-lettered in the docum
       }
     });
   }
+
+  it("watcher (an object the API sends without identity)", { timeout: 60_000 }, async () => {
+    const def = await definitionOf("watcher");
+    let running: RunningService | undefined;
+    try {
+      running = await startService(def, loadServiceConfig(def, { env: { ...env, FARO_NAMESPACES_INCLUDE: "default" } }), {
+        logger: createLogger({ service: "watcher", level: "silent", pretty: false }),
+        http: false,
+      });
+      // Synced: the pods watch is open, so the injected event (never stored, never listed) reaches it.
+      const r = running;
+      await until(() => r.instance.readiness() === true, "the watcher's watches synced");
+      const dl = deadLetters("watcher");
+      await nc.flush();
+      // The simulator's fault injection: a watch event no real API server would send (no metadata.uid).
+      const pods = cluster.store.typeFor("", "pods")!;
+      cluster.store.injectWatchEvent("ADDED", pods, { apiVersion: "v1", kind: "Pod", metadata: { name: "poison", namespace: "default" } } as never);
+      const { subject, msgId, letter } = await dl.find(() => true);
+      dl.stop();
+      expect(subject).toBe("faro.v1.dlq.watcher.encode");
+      expect(msgId).toMatch(/^dl:watcher:encode:pods:default\/poison:\d+:M$/);
+      expect(letter).toMatchObject({ schemaVersion: 1, service: "watcher", stage: "encode", reason: "unencodable object", payloadWithheld: true });
+      expect(letter.error).toMatch(/metadata\.uid is missing/);
+      expect(letter.originalSubject).toMatch(/\/namespaces\/default\/pods\/poison$/);
+    } finally {
+      await running?.stop();
+    }
+  });
 });

@@ -33,6 +33,12 @@ export interface SimStore extends Store {
   previousOf(ev: StoreEvent): KubeObject | undefined;
   /** Subscribers to type registration changes (discovery caches). */
   onTypesChanged(fn: () => void): () => void;
+  /**
+   * Fault injection: sends `object` to every watch of its type as it is — not stored, not validated (e.g.
+   * without metadata.uid, which no real API server would send) — with a new resourceVersion, also set as
+   * metadata.resourceVersion when the object has metadata without one.
+   */
+  injectWatchEvent(type: WatchEventType, resource: ResourceType, object: KubeObject): void;
 }
 
 const FOREGROUND = "foregroundDeletion";
@@ -617,6 +623,14 @@ export function createStore(opts: StoreOptions = {}): SimStore {
     onTypesChanged(fn) {
       typeListeners.add(fn);
       return () => typeListeners.delete(fn);
+    },
+
+    injectWatchEvent(type, resource, object) {
+      rv++;
+      const meta = object.metadata as Partial<KubeObject["metadata"]> | undefined;
+      // A resourceVersion the watch can resume from, unless the fault is about that very field.
+      const withRv = meta && meta.resourceVersion === undefined ? { ...object, metadata: { ...meta, resourceVersion: String(rv) } as KubeObject["metadata"] } : object;
+      emit(type, withRv, resource);
     },
   };
 

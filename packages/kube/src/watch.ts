@@ -63,6 +63,11 @@ export interface ResilientWatchOptions {
   fieldSelector?: string;
   /** Awaited for each event; progress (resourceVersion, known state) advances only after it resolves. */
   onEvent: (event: WatchEvent) => void | Promise<void>;
+  /**
+   * Awaited for a watch event whose object has no metadata.uid (it cannot be tracked or deduplicated), which
+   * is then skipped; the watch goes on. Without it such an event restarts the watch, which sees it again.
+   */
+  onMalformed?: (event: WatchEvent, reason: string) => void | Promise<void>;
   /** uid → resourceVersion already delivered in an earlier life: unchanged objects are not re-emitted. */
   initialState?: Iterable<[string, string | KnownObject]> | Record<string, string>;
   /** Keep the last object per uid to deliver it with relist DELETEDs (costs memory). Default true. */
@@ -440,7 +445,18 @@ export class ResilientWatch {
       case "ADDED":
       case "MODIFIED":
       case "DELETED": {
-        if (!obj?.metadata?.uid) throw new ProtocolFailure(`watch ${ev.type} event without metadata.uid`);
+        if (!obj?.metadata?.uid) {
+          const reason = `watch ${ev.type} event without metadata.uid`;
+          if (!this.opts.onMalformed || !obj?.metadata) throw new ProtocolFailure(reason);
+          try {
+            await this.opts.onMalformed({ type: ev.type, object: obj, origin: "watch" }, reason);
+          } catch (err) {
+            throw new HandlerFailure(`malformed-event handler failed on ${ev.type} ${obj.metadata.namespace ?? ""}/${obj.metadata.name}: ${(err as Error)?.message}`, { cause: err });
+          }
+          this.metrics?.watchEvents.inc({ resource: this.label, type: "MALFORMED" });
+          if (obj.metadata.resourceVersion) this.rv = obj.metadata.resourceVersion;
+          return;
+        }
         const o = this.prepare(obj);
         const k = this.known.get(o.metadata.uid);
         // a resumed watch may repeat what was delivered already (same uid and RV): skip it

@@ -104,6 +104,8 @@ export class ResourceWorker {
     this.watch = new ResilientWatch(this.ctx.kc, {
       resource: this.info,
       onEvent: (ev) => this.onEvent(ev, gen, log),
+      // An object without identity cannot be tracked by the watch: it takes the unencodable path (dead letter).
+      onMalformed: (ev) => this.onEvent(ev, gen, log),
       initialState: initial,
       // Only uid → rv is kept per object: the watcher's memory must not grow with object sizes.
       retainObjects: false,

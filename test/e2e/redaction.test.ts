@@ -5,7 +5,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pino } from "pino";
+import { createLogger } from "@faro/observability";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { decodeLogBatch, FARO_CLEAN, FARO_RAW, parseSubject } from "@faro/contracts";
@@ -13,8 +13,29 @@ import { ANNOTATION_PREFIX, startCluster, type Cluster } from "@faro/kube-sim";
 import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
 import { watcherService } from "@faro/watcher";
 import { logStreamerService } from "@faro/log-streamer";
-import { filterService } from "../src/definition.js";
-import { bytesContain, filterConfig, readStream, until } from "./helpers.js";
+import { filterService } from "@faro/filter";
+import { until } from "@faro/test-harness";
+import { jetstreamManager } from "@nats-io/jetstream";
+
+/** Every message currently in a stream (empty when it does not exist yet). */
+async function readStream(nc: NatsConnection, stream: string): Promise<{ subject: string; data: Uint8Array }[]> {
+  const jsm = await jetstreamManager(nc);
+  let info;
+  try {
+    info = await jsm.streams.info(stream);
+  } catch {
+    return []; // not provisioned yet: nothing stored
+  }
+  const out: { subject: string; data: Uint8Array }[] = [];
+  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq });
+    if (m) out.push({ subject: m.subject, data: m.data });
+  }
+  return out;
+}
+
+/** Searches raw bytes for a string (UTF-8): a secret must not appear anywhere in a stored message. */
+const bytesContain = (haystack: Uint8Array, needle: string) => Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(Buffer.from(needle, "utf8"));
 
 const GITHUB = `ghp_${"e2eGhTok".repeat(4)}abcd`; // ghp_ + 36
 const PLANTED = {
@@ -60,10 +81,11 @@ describe("end to end: nothing downstream of the filter carries a planted secret"
       FARO_LOG_LEVEL: "warn",
       FARO_HTTP_PORT: "0",
     };
-    const logger = pino({ level: "silent" });
+    const logger = createLogger({ service: "e2e", level: "silent", pretty: false });
     watcher = await startService(watcherService, loadServiceConfig(watcherService, { env }), { logger, http: false });
     streamer = await startService(logStreamerService, loadServiceConfig(logStreamerService, { env: { ...env, FARO_STREAMS_SCAN_INTERVAL: "100ms" } }), { logger, http: false });
-    filter = await startService(filterService, filterConfig(`tenants: [{ name: shop-team, namespaces: [shop] }]\n`, env), { logger, http: false });
+    fs.writeFileSync(path.join(dir, "filter.yaml"), "tenants: [{ name: shop-team, namespaces: [shop] }]\n");
+    filter = await startService(filterService, loadServiceConfig(filterService, { file: path.join(dir, "filter.yaml"), env }), { logger, http: false });
     nc = await connect({ servers: nats.url });
 
     const store = cluster.store;
