@@ -130,6 +130,6 @@ describe("defineSchema", () => {
     expect(() => defineSchema("x", { bad_key: field.int({ description: "x", default: 1 }) })).toThrow(/camelCase/);
   });
   it("shares the common fields", () => {
-    expect(Object.keys(commonSchema.fields)).toEqual(["cluster", "nats", "redis", "log", "http", "shutdown", "kube"]);
+    expect(Object.keys(commonSchema.fields)).toEqual(["cluster", "nats", "redis", "publish", "deadLetters", "log", "http", "shutdown", "kube"]);
   });
 });
