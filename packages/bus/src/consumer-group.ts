@@ -4,7 +4,7 @@ import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg, Stored
 import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
-import { backoffDelay, sleep } from "./backoff.js";
+import { backoffDelay, Semaphore, sleep } from "@faro/primitives";
 import { buildDlqSubject, deadLetterId, encodeDeadLetter } from "@faro/contracts";
 import { deadLetterHeaders, headerMap, type DeadLetterKind, type DeadLetterSource } from "./dead-letter.js";
 import { DeadLetterError, PoisonError, RetryableError, StoppedError } from "./errors.js";
@@ -134,9 +134,8 @@ export class ConsumerGroup {
   private loop: Promise<void> | undefined;
   private advisorySub: Subscription | undefined;
   private pendingTimer: NodeJS.Timeout | undefined;
-  private running = 0;
-  private readonly slotWaiters: Array<() => void> = [];
-  private idleWaiters: Array<() => void> = [];
+  /** Handler slots: at most `concurrency` handlers run at once (faro_bus_inflight). */
+  private readonly slots: Semaphore;
   private started = false;
   private stopping: Promise<void> | undefined;
 
@@ -165,6 +164,7 @@ export class ConsumerGroup {
         dead_letter: m.handlerSeconds.labels({ ...this.label, outcome: "dead_letter" }),
       },
     };
+    this.slots = new Semaphore(this.concurrency, (n) => this.hot.inflight.set(n));
     this.dlq = new Publisher({
       js: opts.js,
       name: `${this.durable}-dlq`,
@@ -175,9 +175,14 @@ export class ConsumerGroup {
     });
   }
 
+  /** The durable consumer's name (consumer.durable). */
+  get name(): string {
+    return this.durable;
+  }
+
   /** Handlers running now. */
   get inflight(): number {
-    return this.running;
+    return this.slots.inUse;
   }
 
   /** Provisions the durable (unless provision=false), subscribes to max-deliveries advisories and starts pulling. */
@@ -226,16 +231,14 @@ export class ConsumerGroup {
     clearInterval(this.pendingTimer);
     this.advisorySub?.unsubscribe();
     this.closeMessages("stop");
-    // Wake a loop blocked on a concurrency slot; it sees `abort` and naks instead of dispatching.
-    for (const w of this.slotWaiters.splice(0)) w();
     await this.loop;
     const drained = await this.waitIdle(this.opts.drainTimeoutMs ?? 10_000);
     if (!drained) {
-      this.logger.warn({ inflight: this.running }, "stop: handlers still running after the drain timeout; their messages will be redelivered");
+      this.logger.warn({ inflight: this.slots.inUse }, "stop: handlers still running after the drain timeout; their messages will be redelivered");
     }
     await Promise.allSettled([...this.background]);
     await this.dlq.close();
-    this.hot.inflight.set(this.running);
+    this.hot.inflight.set(this.slots.inUse);
     this.logger.info("consumer group stopped");
   }
 
@@ -270,9 +273,10 @@ export class ConsumerGroup {
             this.handBack(m);
             continue;
           }
-          await this.acquire();
-          if (this.abort.signal.aborted) {
-            this.releaseSlot();
+          // Stopping (abort) ends a wait for a slot: the loop naks instead of dispatching.
+          const held = await this.slots.acquire(this.abort.signal);
+          if (!held || this.abort.signal.aborted) {
+            if (held) this.slots.release();
             this.handBack(m);
             continue;
           }
@@ -337,39 +341,14 @@ export class ConsumerGroup {
     this.hot.naked.inc();
   }
 
-  private acquire(): Promise<void> {
-    if (this.running < this.concurrency) {
-      this.running++;
-      this.hot.inflight.set(this.running);
-      return Promise.resolve();
+  private async waitIdle(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    try {
+      return await Promise.race([this.slots.idle().then(() => true), timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
-    return new Promise<void>((resolve) => this.slotWaiters.push(resolve)).then(() => {
-      this.running++;
-      this.hot.inflight.set(this.running);
-    });
-  }
-
-  private releaseSlot(): void {
-    this.running--;
-    this.hot.inflight.set(this.running);
-    const next = this.slotWaiters.shift();
-    if (next) next();
-    if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
-  }
-
-  private waitIdle(timeoutMs: number): Promise<boolean> {
-    if (this.running === 0) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
-        resolve(false);
-      }, timeoutMs);
-      const done = () => {
-        clearTimeout(t);
-        resolve(true);
-      };
-      this.idleWaiters.push(done);
-    });
   }
 
   private isPoison(err: unknown): boolean {
@@ -416,7 +395,7 @@ export class ConsumerGroup {
       }
     } finally {
       this.hot.seconds[outcome].observe((performance.now() - started) / 1000);
-      this.releaseSlot();
+      this.slots.release();
     }
   }
 

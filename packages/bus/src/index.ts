@@ -17,8 +17,6 @@ export { DLQ_HEADERS } from "./dead-letter.js";
 export type { DeadLetterKind, DeadLetterSource } from "./dead-letter.js";
 export { busMetrics } from "./metrics.js";
 export type { BusMetrics } from "./metrics.js";
-export { backoffDelay } from "./backoff.js";
-export type { BackoffOptions } from "./backoff.js";
 export {
   BusError,
   BusConnectionError,

@@ -1,9 +1,10 @@
 // JetStream publisher with a bounded in-flight window, retries under the same Nats-Msg-Id, and metrics.
 import { JetStreamApiError, type JetStreamClient, type PubAck } from "@nats-io/jetstream";
 import { headers as natsHeaders, type MsgHdrs } from "@nats-io/transport-node";
+import { setMaxListeners } from "node:events";
+import { backoffDelay, Semaphore, sleep } from "@faro/primitives";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
-import { backoffDelay, sleep } from "./backoff.js";
 import { PublishError, StoppedError } from "./errors.js";
 import { busMetrics, type BusMetrics } from "./metrics.js";
 
@@ -54,10 +55,9 @@ export class Publisher {
   private readonly retryMaxMs: number;
   private readonly logger: Logger;
   private readonly metrics: BusMetrics;
-  private active = 0;
-  private readonly inflightGauge: { set(v: number): void };
+  /** The in-flight window: a slot per publish awaiting its PubAck (retries included). */
+  private readonly slots: Semaphore;
   private readonly perStream = new Map<string, { published: { inc(): void }; duplicates: { inc(): void } }>();
-  private readonly waiters: Array<() => void> = [];
   private readonly pending = new Set<Promise<unknown>>();
   private readonly abort = new AbortController();
   private closed = false;
@@ -74,13 +74,17 @@ export class Publisher {
     this.logger = (opts.logger ?? pino({ name: "faro-bus", level: "warn" })).child({ component: "publisher", publisher: this.name });
     this.metrics = opts.metrics ?? busMetrics(opts.registry);
     this.metrics.publishWindow.set({ publisher: this.name }, this.window);
-    this.inflightGauge = this.metrics.publishInflight.labels({ publisher: this.name });
-    this.inflightGauge.set(0);
+    const inflightGauge = this.metrics.publishInflight.labels({ publisher: this.name });
+    inflightGauge.set(0);
+    this.slots = new Semaphore(this.window, (n) => inflightGauge.set(n));
+    // Every publish in the window may sleep between retries with one abort listener on this signal: the
+    // window bounds them (more would be a leak worth the warning).
+    setMaxListeners(this.window + 1, this.abort.signal);
   }
 
   /** Publishes awaiting their PubAck. */
   get inflight(): number {
-    return this.active;
+    return this.slots.inUse;
   }
 
   /**
@@ -124,25 +128,8 @@ export class Publisher {
     return c;
   }
 
-  private async acquire(): Promise<void> {
-    if (this.active < this.window) {
-      this.active++;
-    } else {
-      // The slot is handed over by release(), so `active` never exceeds the window.
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-    this.inflightGauge.set(this.active);
-  }
-
-  private release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.active--;
-    this.inflightGauge.set(this.active);
-  }
-
   private async run(subject: string, data: Uint8Array, opts: PublishOptions): Promise<PubAck> {
-    await this.acquire();
+    await this.slots.acquire();
     try {
       const hdrs = toHeaders(opts.headers);
       const started = Date.now();
@@ -181,7 +168,7 @@ export class Publisher {
         }
       }
     } finally {
-      this.release();
+      this.slots.release();
     }
   }
 }

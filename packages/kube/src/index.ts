@@ -48,7 +48,6 @@ export { getObject, type GetObjectOptions } from "./object.js";
 export {
   ResilientWatch,
   resourcePath,
-  type BackoffOptions,
   type KnownObject,
   type KubeObject,
   type ObjectMetaLike,

@@ -1,11 +1,13 @@
-// Namespace selection (names, globs, /regex/, `all`, exclusions) and per-namespace resource sets:
-// which resource types to watch in which namespace, and which cluster-scoped types to watch once.
+// Namespace selection (include/exclude lists of @faro/primitives name patterns: names, globs, /RE2 regex/,
+// `all`; docs/patterns.md) and per-namespace resource sets: which resource types to watch in which
+// namespace, and which cluster-scoped types to watch once.
+import { PatternError, compileNamePattern, type NamePattern } from "@faro/primitives";
 import type { ResourceInfo } from "./discovery.js";
 import { matchResourceSpec, resourceKey } from "./discovery.js";
 import { SelectorError } from "./errors.js";
 
 export interface NamespaceSelectorConfig {
-  /** Names, globs (`prod-*`, `team-?`), `/regex/`, or `all`/`*`. Absent → all. */
+  /** Names, globs (`prod-*`, `team-?`), `/RE2 regex/`, or `all`/`*` (docs/patterns.md). Absent → all. */
   include?: readonly string[];
   /** Same syntax; exclusion wins over inclusion. */
   exclude?: readonly string[];
@@ -16,38 +18,23 @@ export type NamespacePredicate = ((ns: string) => boolean) & {
   readonly matchesAll: boolean;
 };
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".");
-  return new RegExp(`^${body}$`);
-}
-
-function compilePattern(p: string): { all: boolean; test: (ns: string) => boolean } {
-  const s = p.trim();
-  if (s === "" ) throw new SelectorError(p, "empty pattern");
-  if (s === "all" || s === "*") return { all: true, test: () => true };
-  if (s.length >= 2 && s.startsWith("/") && s.endsWith("/")) {
-    let re: RegExp;
-    try {
-      re = new RegExp(s.slice(1, -1));
-    } catch (err) {
-      throw new SelectorError(p, (err as Error).message, { cause: err });
-    }
-    return { all: false, test: (ns) => re.test(ns) };
+/** One namespace pattern; SelectorError names a bad one. */
+function compilePattern(p: string): NamePattern {
+  try {
+    return compileNamePattern(p);
+  } catch (err) {
+    if (err instanceof PatternError) throw new SelectorError(p, err.reason, { cause: err });
+    throw err;
   }
-  if (/[*?]/.test(s)) {
-    const re = globToRegExp(s);
-    return { all: false, test: (ns) => re.test(ns) };
-  }
-  return { all: false, test: (ns) => ns === s };
 }
 
 export function compileNamespaceSelector(cfg: NamespaceSelectorConfig = {}): NamespacePredicate {
   const include = (cfg.include ?? ["all"]).map(compilePattern);
   const exclude = (cfg.exclude ?? []).map(compilePattern);
-  const includesAll = include.some((p) => p.all);
+  const includesAll = include.some((p) => p.matchesAll);
   const fn = (ns: string): boolean => {
-    if (exclude.some((p) => p.test(ns))) return false;
-    return includesAll || include.some((p) => p.test(ns));
+    if (exclude.some((p) => p(ns))) return false;
+    return includesAll || include.some((p) => p(ns));
   };
   return Object.assign(fn, { matchesAll: includesAll && exclude.length === 0 });
 }
@@ -89,7 +76,7 @@ export function compileWatchPlan(sets: readonly ResourceSetConfig[], global: { e
     select: compileNamespaceSelector({ include: s.namespaces, exclude: s.excludeNamespaces ?? [] }),
     specs: s.resources,
   }));
-  const isExcluded = (ns: string) => excluded.some((p) => p.test(ns));
+  const isExcluded = (ns: string) => excluded.some((p) => p(ns));
 
   const resolve = (specs: readonly string[], discovered: readonly ResourceInfo[], keep: (r: ResourceInfo) => boolean): ResolvedResources => {
     const out = new Map<string, ResourceInfo>();

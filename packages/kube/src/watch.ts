@@ -1,6 +1,7 @@
 // ResilientWatch: list+watch of one resource type (one namespace, all namespaces or cluster-scoped)
 // that never silently stops — resumes from the last resourceVersion, relists on 410 with a diff
 // against what it already delivered, backs off on errors, and aborts watches that go quiet.
+import { backoffDelay, sleep, type BackoffOptions } from "@faro/primitives";
 import type { KubeAccess } from "./config.js";
 import { pino, type Logger } from "pino";
 import type { Registry } from "prom-client";
@@ -50,11 +51,6 @@ export interface KnownObject {
 
 export type ResourceRef = Pick<ResourceInfo, "group" | "version" | "resource" | "kind" | "apiVersion" | "namespaced">;
 
-export interface BackoffOptions {
-  initialMs?: number;
-  maxMs?: number;
-}
-
 export interface ResilientWatchOptions {
   resource: ResourceRef;
   /** Namespace to watch; absent → all namespaces (or the cluster for cluster-scoped types). */
@@ -78,7 +74,8 @@ export interface ResilientWatchOptions {
   timeoutSeconds?: number;
   /** Abort and re-watch when no event/bookmark arrives for this long. Default 120000. */
   watchdogMs?: number;
-  backoff?: BackoffOptions;
+  /** Retry delays after errors and quick closes. Default base 250 ms, max 30 s, jitter 0.5. */
+  backoff?: Partial<BackoffOptions>;
   logger?: Logger;
   registry?: Registry;
 }
@@ -133,7 +130,8 @@ export class ResilientWatch {
   private running: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
   private current: AbortController | undefined;
-  private wake: (() => void) | undefined;
+  /** Aborted by stop(): ends a retry delay at once. */
+  private readonly halt = new AbortController();
 
   constructor(kc: KubeAccess, opts: ResilientWatchOptions) {
     this.kc = kc;
@@ -187,7 +185,7 @@ export class ResilientWatch {
     if (!this.stopping) {
       this.stopped = true;
       this.current?.abort();
-      this.wake?.();
+      this.halt.abort();
       this.stopping = (this.running ?? Promise.resolve()).then(() => {
         this.resolveSynced(this.isSyncedFlag);
       });
@@ -196,24 +194,8 @@ export class ResilientWatch {
   }
 
   private backoffMs(attempt: number): number {
-    const initial = this.opts.backoff?.initialMs ?? 250;
-    const max = this.opts.backoff?.maxMs ?? 30_000;
-    const base = Math.min(max, initial * 2 ** Math.min(attempt - 1, 20));
-    return Math.round(base * (0.5 + Math.random() * 0.5)); // jitter: 50–100 % of the step
-  }
-
-  private sleep(ms: number): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(t);
-        self.wake = undefined;
-        resolve();
-      }
-      this.wake = done;
-    });
+    const b = this.opts.backoff;
+    return backoffDelay(attempt, { baseMs: b?.baseMs ?? 250, maxMs: b?.maxMs ?? 30_000, jitter: b?.jitter ?? 0.5 });
   }
 
   private async run(): Promise<void> {
@@ -244,7 +226,7 @@ export class ResilientWatch {
         // A server that closes every watch at once would make this loop spin: back off then.
         if (outcome.reason === "closed" && outcome.events === 0 && Date.now() - started < 1000) {
           quickCloses++;
-          if (quickCloses >= 2) await this.sleep(this.backoffMs(quickCloses - 1));
+          if (quickCloses >= 2) await sleep(this.backoffMs(quickCloses - 1), this.halt.signal);
         } else quickCloses = 0;
       } catch (err) {
         if (this.stopped) break;
@@ -255,7 +237,7 @@ export class ResilientWatch {
           listReason = "expired";
           // a 410 right after a relist would mean the list RV is already gone: do not spin
           failures++;
-          if (failures > 1) await this.sleep(this.backoffMs(failures - 1));
+          if (failures > 1) await sleep(this.backoffMs(failures - 1), this.halt.signal);
           continue;
         }
         failures++;
@@ -264,7 +246,7 @@ export class ResilientWatch {
         this.metrics?.watchRestarts.inc({ resource: this.label, reason });
         const delay = this.backoffMs(failures);
         this.log.warn({ err, attempt: failures, delayMs: delay, resourceVersion: this.rv }, `watch ${reason} failure; retrying`);
-        await this.sleep(delay);
+        await sleep(delay, this.halt.signal);
       } finally {
         this.current = undefined;
       }

@@ -25,7 +25,7 @@ function watch(s: Sim, opts: Partial<ConstructorParameters<typeof ResilientWatch
   const w = new ResilientWatch(s.kc, {
     resource: CM,
     namespace: "a",
-    backoff: { initialMs: 20, maxMs: 200 },
+    backoff: { baseMs: 20, maxMs: 200 },
     onEvent: (ev) => void events.push(ev),
     ...opts,
   }).start();

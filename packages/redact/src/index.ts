@@ -6,7 +6,7 @@ export type { RuleHit } from "./text.js";
 export type { UserRule } from "./rules.js";
 export { compileUserRules } from "./rules.js";
 export { isSecretName } from "./names.js";
-export { compileUserRegex, compileNameMatcher, compileNameMatchers, globMatch } from "./matchers.js";
+export { compileUserRegex, compileNameMatcher, compileNameMatchers } from "./matchers.js";
 export type { NameMatcher } from "./matchers.js";
 export { compilePatternSet } from "./patternset.js";
 export type { PatternSet, PatternEntry, Active } from "./patternset.js";

@@ -6,7 +6,7 @@ import { compileNameMatchers, compileUserRegex, type NameMatcher } from "./match
 /**
  * A user redaction rule. `pattern` is an RE2 regex run on every text (log lines, messages, string
  * values): the whole match is masked, or only the named group `secret` when the pattern has one.
- * `keys` are case-insensitive name selectors (exact, `glob*`, `/regex/`): values under matching object keys, env var
+ * `keys` are case-insensitive name patterns (exact, `glob*`, `/RE2 regex/`, `all`; docs/patterns.md): values under matching object keys, env var
  * names, flags and `key=value` pairs are masked. The mask names the rule: `[REDACTED:<name>]`.
  */
 export interface UserRule {
@@ -62,11 +62,13 @@ export function compileUserRules(rules: readonly UserRule[]): CompiledUserRule[]
   });
 }
 
-/** The longest literal run of each exact/glob selector, for a cheap pre-check of text. */
+/** The longest literal run of each exact/glob selector, for a cheap pre-check of text (none: always look). */
 function keyLiterals(selectors: readonly string[]): string[] | undefined {
   const out: string[] = [];
-  for (const s of selectors) {
-    if (s.startsWith("/")) return undefined;
+  for (const raw of selectors) {
+    const s = raw.trim();
+    // A regex, or `all` (every name): no literal must appear.
+    if (s.startsWith("/") || s === "all") return undefined;
     const longest = s.split(/[*?]/).reduce((a, b) => (b.length > a.length ? b : a), "");
     if (longest === "") return undefined;
     out.push(longest.toLowerCase());

@@ -15,6 +15,7 @@ import { execFileSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 
 export const RUN_DIR_ENV = "FARO_TEST_RUN_DIR";
 
@@ -213,8 +214,6 @@ function alive(pid: number): boolean {
     return false;
   }
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** SIGTERM, then SIGKILL after `graceMs` for those still alive; resolves when all are gone (or after a bound). */
 export async function killProcesses(pids: number[], graceMs = 2000): Promise<void> {

@@ -10,7 +10,7 @@ export const DEFAULT_EXCLUDED_NAMESPACES = ["kube-system", "kube-public", "kube-
 
 const selectorList = (what: string, example: string[]) =>
   field.list({
-    description: `${what}: exact names, globs (\`web-*\`) or \`/RE2 regex/\`; any entry may match.`,
+    description: `${what}: name patterns (docs/patterns.md) — exact names, globs (\`web-*\`), \`/RE2 regex/\` or \`all\`; any entry may match.`,
     optional: true,
     example,
   });
@@ -29,7 +29,7 @@ const rule = field.object(
     containers: selectorList("Container names (log lines only)", ["istio-proxy"]),
     labels: field.string({
       description:
-        "Label selector in `kubectl -l` syntax (`app=web,tier in (a,b),!canary`) on the object's labels, the pod's labels (log lines) or, for Events, the involved object's labels (`involvedLabels`, set by the watcher when it published that object before the Event; an Event that came first has none, so a rule on labels does not match it).",
+        "Label selector in `kubectl -l` syntax (`app=web,tier in (a,b),!canary`; docs/patterns.md) on the object's labels, the pod's labels (log lines) or, for Events, the involved object's labels (`involvedLabels`, set by the watcher when it published that object before the Event; an Event that came first has none, so a rule on labels does not match it).",
       optional: true,
       example: "app=checkout,tier!=canary",
     }),
@@ -59,7 +59,7 @@ export const configSchema = defineSchema(
             patternHint: "letters, digits, '_' and '-', at most 63 characters, starting with a letter or digit",
           }),
           namespaces: field.list({
-            description: "Namespaces the tenant sees: names, globs (`prod-*`), `/RE2 regex/`. `*` also matches cluster-scoped objects (namespace \"\").",
+            description: "Namespaces the tenant sees: name patterns (docs/patterns.md) — names, globs (`prod-*`), `/RE2 regex/`, or `all`/`*`, which also match cluster-scoped objects (namespace \"\").",
             example: ["shop", "prod-*"],
           }),
           include: field.array(rule, {
@@ -89,7 +89,7 @@ export const configSchema = defineSchema(
     global: field.object(
       {
         excludeNamespaces: field.list({
-          description: "Namespaces nobody receives, whatever the tenants say (shared infrastructure). Names, globs, /regex/.",
+          description: "Namespaces nobody receives, whatever the tenants say (shared infrastructure). Name patterns: names, globs, /RE2 regex/.",
           default: [...DEFAULT_EXCLUDED_NAMESPACES],
           example: ["kube-system", "monitoring"],
         }),
@@ -113,7 +113,7 @@ export const configSchema = defineSchema(
                 example: "itk_[A-Za-z0-9]{32}",
               }),
               keys: field.list({
-                description: "Key / env var / flag names whose values are masked (exact, glob, /regex/; case-insensitive).",
+                description: "Key / env var / flag names whose values are masked: name patterns (exact, glob, /RE2 regex/, all; docs/patterns.md), case-insensitive.",
                 optional: true,
                 example: ["*_PIN"],
               }),
@@ -134,7 +134,7 @@ export const configSchema = defineSchema(
       {
         concurrency: field.int({ description: "Raw messages processed at once by this replica.", default: 64, example: 128, min: 1, max: 4096 }),
         maxAckPending: field.int({
-          description: "Unacked messages the durable `filter` allows across ALL replicas.",
+          description: "Unacked messages the durable `<cluster>_filter` allows across ALL replicas.",
           default: 1024,
           example: 4096,
           min: 1,
@@ -147,7 +147,7 @@ export const configSchema = defineSchema(
           min: 2,
         }),
       },
-      { description: "Consuming FARO_RAW (durable consumer `filter`, shared by every replica)." },
+      { description: "Consuming the cluster's FARO_RAW subjects (durable consumer `<cluster>_filter`, shared by every replica)." },
     ),
   },
   { httpPort: 9103 },

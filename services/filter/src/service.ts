@@ -1,7 +1,7 @@
-// The filter service on the kernel: consumes FARO_RAW as the durable `filter`, routes each message to its
+// The filter service on the kernel: consumes its cluster's FARO_RAW subjects as the durable `<cluster>_filter`, routes each message to its
 // tenants, drops noise lines, redacts, and publishes one clean copy per tenant to FARO_CLEAN.
 import { DLQ_HEADERS, PoisonError, type BusMessage } from "@faro/bus";
-import { buildDlqSubject, FARO_RAW } from "@faro/contracts";
+import { buildDlqSubject, FARO_RAW, rawFilter } from "@faro/contracts";
 import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { compileFilterConfig, type CompiledFilterConfig, type FilterConfig } from "./config.js";
 import { MalformedMessageError, RedactStageError } from "./errors.js";
@@ -9,7 +9,7 @@ import { filterMetrics, type FilterMetrics } from "./metrics.js";
 import { createProcessor, type Outcome } from "./processor.js";
 
 export const SERVICE = "filter";
-/** The durable every replica shares. */
+/** The durable every replica shares (base name: the kernel names it `<cluster>_filter`). */
 export const DURABLE = "filter";
 export const DLQ_DECODE_SUBJECT = buildDlqSubject(SERVICE, "decode");
 export const DLQ_REDACT_SUBJECT = buildDlqSubject(SERVICE, "redact");
@@ -112,7 +112,8 @@ export function createFilter(ctx: KernelContext<FilterConfig>, compiledRules?: C
     stream: FARO_RAW.name,
     consumer: {
       durable: DURABLE,
-      filterSubject: FARO_RAW.subjects[0],
+      // faro.v1.raw.<cluster>.>: this pipeline's cluster only.
+      filterSubject: rawFilter({ cluster: config.cluster }).replace(/(\.\*)+$/, ".>"),
       ackWaitMs: config.consumer.ackWait,
       maxDeliver: config.consumer.maxDeliver,
       maxAckPending: config.consumer.maxAckPending,

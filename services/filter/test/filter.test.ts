@@ -18,7 +18,7 @@ import {
   type ResourceChange,
 } from "@faro/contracts";
 import { DLQ_HEADERS } from "@faro/bus";
-import { startService, type RunningService } from "@faro/kernel";
+import { scopedDurable, startService, type RunningService } from "@faro/kernel";
 import { checkServiceContract } from "@faro/observability";
 import { startNats, type ManagedServer } from "@faro/test-harness";
 import { filterService } from "../src/definition.js";
@@ -140,7 +140,7 @@ describe("filter service over NATS", () => {
     // Everything acked: nothing pending on the durable.
     await until(async () => {
       const { jetstreamManager } = await import("@nats-io/jetstream");
-      const info = await (await jetstreamManager(nc)).consumers.info("FARO_RAW", "filter");
+      const info = await (await jetstreamManager(nc)).consumers.info("FARO_RAW", scopedDurable("c1", "filter"));
       return info.num_ack_pending === 0 && info.num_pending === 0;
     }, "the raw messages acked");
   });

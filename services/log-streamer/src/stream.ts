@@ -3,6 +3,7 @@
 import type { Publisher } from "@faro/bus";
 import { buildRawSubject, encodeLogBatch, logBatchId, type LogLine, type LogSource, type UnreadReason } from "@faro/contracts";
 import { followLogs, type KubeAccess, type LogLine as KubeLogLine } from "@faro/kube";
+import { backoffDelay, sleep } from "@faro/primitives";
 import type { Logger } from "pino";
 import type { LineBudget } from "./budget.js";
 import { LeaseLostError, LogStreamerError } from "./errors.js";
@@ -66,6 +67,7 @@ interface ReadRun {
   abort: AbortController;
 }
 
+/** Longest wait between re-reads of a stream (streams.retryDelay doubles up to it). */
 const MAX_RETRY_MS = 5000;
 
 export class InstanceStream {
@@ -132,7 +134,9 @@ export class InstanceStream {
       await state.finish(this.key, { seq: this.seq, pos: this.pos });
       return "complete";
     }
-    let delay = settings.retryDelayMs;
+    // Thousands of streams may fail together (an API server restart): jitter spreads their re-reads.
+    const backoff = { baseMs: settings.retryDelayMs, maxMs: Math.max(MAX_RETRY_MS, settings.retryDelayMs), jitter: 0.2 };
+    let attempt = 0;
     let waitingSince = 0;
     while (!this.stopped) {
       try {
@@ -143,13 +147,10 @@ export class InstanceStream {
           case "follow": {
             const fresh = await this.read("follow", undefined);
             if (this.finished) return await this.complete();
-            if (fresh > 0) delay = settings.retryDelayMs;
-            else {
-              // The stream ended without news while the status still says running: the status lags the
-              // container's exit, or the connection broke. Look again shortly.
-              await this.sleep(delay);
-              delay = Math.min(delay * 2, MAX_RETRY_MS);
-            }
+            if (fresh > 0) attempt = 0;
+            // The stream ended without news while the status still says running: the status lags the
+            // container's exit, or the connection broke. Look again shortly.
+            else await this.sleep(backoffDelay(++attempt, backoff));
             break;
           }
           case "final":
@@ -160,8 +161,7 @@ export class InstanceStream {
           case "wait":
             waitingSince ||= Date.now();
             if (Date.now() - waitingSince > settings.maxWaitMs) return await this.end("lost", plan.reason);
-            await this.sleep(delay);
-            delay = Math.min(delay * 2, MAX_RETRY_MS);
+            await this.sleep(backoffDelay(++attempt, backoff));
             break;
           case "gone":
             return await this.end("gone", "pod is gone");
@@ -176,6 +176,7 @@ export class InstanceStream {
         }
         if (this.stopped) break;
         const kind = errorKind(err);
+        const delay = backoffDelay(++attempt, backoff);
         this.ctx.metrics.readErrors.inc({ kind });
         // A 404 is the pod going away under a read: the next status read says "gone". Not worth a warning.
         this.log[kind === "api_404" ? "debug" : "warn"]({ err, retryInMs: delay }, "log stream failed, resuming from the checkpoint");
@@ -184,7 +185,6 @@ export class InstanceStream {
           return "lease_lost";
         }
         await this.sleep(delay);
-        delay = Math.min(delay * 2, MAX_RETRY_MS);
       }
     }
     return "stopped";
@@ -229,20 +229,15 @@ export class InstanceStream {
     return true;
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.stopped) return resolve();
-      const op = this.begin();
-      const t = setTimeout(done, ms);
-      const end = () => this.opDone(op);
-      function done() {
-        clearTimeout(t);
-        op.signal.removeEventListener("abort", done);
-        end();
-        resolve();
-      }
-      op.signal.addEventListener("abort", done, { once: true });
-    });
+  /** Waits `ms`, or less when the stream is stopped meanwhile. */
+  private async sleep(ms: number): Promise<void> {
+    if (this.stopped) return;
+    const op = this.begin();
+    try {
+      await sleep(ms, op.signal);
+    } finally {
+      this.opDone(op);
+    }
   }
 
   /**

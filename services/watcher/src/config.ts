@@ -28,12 +28,12 @@ export const configSchema = defineSchema(
     namespaces: field.object(
       {
         include: field.list({
-          description: "Namespaces whose objects `resources` covers: names, globs (`prod-*`), `/regex/`, or `all`.",
+          description: "Namespaces whose objects `resources` covers: name patterns (docs/patterns.md) — exact names, globs (`prod-*`), `/RE2 regex/` (`/…/i` ignores case), or `all`/`*`.",
           default: ["all"],
           example: ["prod-*", "payments"],
         }),
         exclude: field.list({
-          description: "Namespaces never published, whatever `include` or a scope says (same syntax).",
+          description: "Namespaces never published, whatever `include` or a scope says (same pattern syntax).",
           default: [],
           example: ["kube-system", "/^tmp-/"],
         }),
@@ -43,8 +43,8 @@ export const configSchema = defineSchema(
     scopes: field.array(
       field.object(
         {
-          namespaces: field.list({ description: "Namespaces this set applies to (names, globs, /regex/, all).", example: ["team-a"] }),
-          excludeNamespaces: field.list({ description: "Namespaces excluded from this set only.", default: [] }),
+          namespaces: field.list({ description: "Namespaces this set applies to (name patterns: names, globs, /RE2 regex/, all).", example: ["team-a"] }),
+          excludeNamespaces: field.list({ description: "Namespaces excluded from this set only (same pattern syntax).", default: [] }),
           resources: field.list({ description: "Resource types watched in those namespaces.", example: ["deployments.apps", "pods"] }),
         },
         { description: "One per-namespace resource set." },
@@ -114,7 +114,8 @@ export const configSchema = defineSchema(
     state: field.object(
       {
         keyPrefix: field.string({
-          description: "Prefix of the Redis keys remembering the last published resourceVersion per object (one hash per resource type).",
+          description:
+            "Prefix of the Redis keys remembering the last published resourceVersion per object: one hash per resource type, `<keyPrefix>:<cluster>:rv:<resource>` (scoped by cluster whatever the prefix).",
           default: "faro:watcher",
           example: "faro-prod:watcher",
         }),

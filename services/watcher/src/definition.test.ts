@@ -24,6 +24,14 @@ describe("watcherService", () => {
     expect(loadServiceConfig(watcherService, { env: {} }).publish).toEqual({ window: 1024, timeout: 5000, retryFor: 60_000 });
   });
 
+  it("rejects a namespace pattern that does not compile, naming its field (one syntax: docs/patterns.md)", () => {
+    const load = (env: Record<string, string>) => () => loadServiceConfig(watcherService, { env });
+    expect(load({ FARO_NAMESPACES_INCLUDE: "default,/team-(?=a)/" })).toThrow(ConfigError);
+    expect(load({ FARO_NAMESPACES_INCLUDE: "default,/team-(?=a)/" })).toThrow(/namespaces\.include\[1\].*not valid RE2/);
+    expect(load({ FARO_NAMESPACES_EXCLUDE: "//" })).toThrow(/namespaces\.exclude\[0\]/);
+    expect(load({ FARO_NAMESPACES_INCLUDE: "all,prod-*,/^team-\\d+$/i" })().namespaces.include).toHaveLength(3);
+  });
+
   it("rejects the removed publish.ensureStream", () => {
     expect(() => loadServiceConfig(watcherService, { env: { FARO_PUBLISH_ENSURE_STREAM: "false" } })).toThrow(ConfigError);
     expect(() => loadServiceConfig(watcherService, { argv: ["--publish.ensureStream=false"] })).toThrow(/publish\.ensureStream/);

@@ -1,16 +1,15 @@
 // createWatcher: discovers resource types, runs one ResilientWatch per type and publishes every change and
 // Kubernetes Event to FARO_RAW. Runs on the kernel (definition.ts): NATS, FARO_RAW, Redis and the publisher
 // are the kernel's; the watcher owns its watches, discovery and timers.
-import { setTimeout as sleep } from "node:timers/promises";
 import { FARO_RAW } from "@faro/contracts";
 import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { DiscoveryCache, loadKubeConfig, type KubeAccess, type ResourceInfo, type WatchEvent } from "@faro/kube";
+import { backoffDelay, Semaphore, sleep } from "@faro/primitives";
 import type { WatcherConfig } from "./config.js";
 import { WatcherError } from "./errors.js";
 import { watcherMetrics, type WatcherMetrics } from "./metrics.js";
 import { LabelMemory } from "./labels.js";
 import { isCrdType, Selection } from "./selection.js";
-import { Slots } from "./slots.js";
 import { StateStore } from "./state.js";
 import { ResourceWorker, type WorkerContext } from "./worker.js";
 
@@ -46,8 +45,10 @@ export interface Watcher extends ServiceInstance {
   status(): WatcherStatus;
 }
 
-// Discovery may lag a CRD change by a moment (the API server publishes the type once it is established).
-const CRD_RETRY_DELAYS_MS = [0, 200, 500, 1000, 2000, 4000, 8000];
+// Discovery may lag a CRD change by a moment (the API server publishes the type once it is established):
+// it is checked at once, then again backing off from 250 ms to 8 s (about 16 s in all).
+const CRD_RECHECKS = 6;
+const CRD_BACKOFF = { baseMs: 250, maxMs: 8000 };
 
 export function createWatcher(ctx: KernelContext<WatcherConfig>, options: WatcherOptions = {}): Watcher {
   const { config, metrics: service } = ctx;
@@ -55,7 +56,7 @@ export function createWatcher(ctx: KernelContext<WatcherConfig>, options: Watche
   const registry = service.registry;
   const metrics: WatcherMetrics = watcherMetrics(registry);
   const selection = new Selection(config);
-  const slots = new Slots(config.publish.window);
+  const slots = new Semaphore(config.publish.window);
   const publisher = ctx.publisher({ name: PUBLISHER_NAME });
   // The kernel declares the window's capacity under this name; the watcher reports how much of it is in use.
   const window = service.queue(`publish_window_${PUBLISHER_NAME}`, config.publish.window);
@@ -176,10 +177,10 @@ export function createWatcher(ctx: KernelContext<WatcherConfig>, options: Watche
     const key = `${group}/${plural}`;
     if (crdChecks.has(key)) return;
     const check = (async () => {
-      for (const delay of CRD_RETRY_DELAYS_MS) {
+      for (let attempt = 0; attempt <= CRD_RECHECKS; attempt++) {
         if (stopped) return;
         // Draining aborts ctx.signal: a pending retry does not hold up stop().
-        if (delay > 0 && !(await sleep(delay, true, { signal: ctx.signal, ref: false }).catch(() => false))) return;
+        if (attempt > 0 && !(await sleep(backoffDelay(attempt, CRD_BACKOFF), ctx.signal, { ref: false }))) return;
         const resources = await refresh("crd", ev.type === "DELETED" && group && plural ? new Set([`${group}/${plural}`]) : new Set());
         // A CRD event without a readable spec (a stub DELETED) just gets one refresh.
         if (!group || !plural) return;

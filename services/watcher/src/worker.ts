@@ -5,6 +5,7 @@ import { FARO_RAW, type WatchType } from "@faro/contracts";
 import { isTransientPublishError, PublishError, StoppedError, type Publisher } from "@faro/bus";
 import { ResilientWatch, resourceName, type KnownObject, type KubeAccess, type ResourceInfo, type WatchEvent } from "@faro/kube";
 import type { DeadLetterRequest } from "@faro/kernel";
+import { backoffDelay, sleep, type Semaphore } from "@faro/primitives";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { ServiceMetrics } from "@faro/observability";
@@ -12,7 +13,6 @@ import { encodeChange, encodeEvent, involvedOf, involvedUid, unencodableDeadLett
 import { labelsJson, type LabelMemory } from "./labels.js";
 import type { WatcherMetrics } from "./metrics.js";
 import type { Selection, WatchRole } from "./selection.js";
-import type { Slots } from "./slots.js";
 import { CommitLog, type RememberedObject, type StateStore } from "./state.js";
 
 export interface WorkerContext {
@@ -22,7 +22,8 @@ export interface WorkerContext {
   publisher: Publisher;
   /** The kernel's dead letters (faro.v1.dlq.watcher.<stage>): throws when one cannot be stored. */
   deadLetter: (request: DeadLetterRequest) => Promise<void>;
-  slots: Slots;
+  /** The publish window: a watch handler waits here for room (backpressure). */
+  slots: Semaphore;
   store: StateStore;
   /** Labels of published objects by uid, shared by every worker: object workers fill it, the Event worker reads it. */
   labels: LabelMemory;
@@ -48,8 +49,8 @@ export class ResourceWorker {
   private restarting: Promise<void> | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private readonly lg: Logger;
-  private sleepTimer: NodeJS.Timeout | undefined;
-  private wake: (() => void) | undefined;
+  /** Aborted by stop(): ends a retry pause at once. */
+  private readonly halt = new AbortController();
 
   constructor(
     private readonly ctx: WorkerContext,
@@ -84,9 +85,9 @@ export class ResourceWorker {
         break;
       } catch (err) {
         this.ctx.service.errors.inc({ kind: "redis" });
-        const delay = Math.min(this.ctx.watch.backoffMaxMs, 250 * 2 ** Math.min(i, 10));
+        const delay = backoffDelay(i + 1, { baseMs: 250, maxMs: this.ctx.watch.backoffMaxMs, jitter: 0.2 });
         this.lg.warn({ err, delayMs: delay }, "cannot load remembered state from Redis; retrying");
-        await this.sleep(delay);
+        await sleep(delay, this.halt.signal);
       }
     }
     if (this.stopped || gen !== this.gen) return;
@@ -235,7 +236,7 @@ export class ResourceWorker {
       this.watch = undefined;
       await Promise.allSettled([...this.inflight]);
       await this.flush();
-      await this.sleep(Math.min(this.ctx.watch.backoffMaxMs, 1000));
+      await sleep(Math.min(this.ctx.watch.backoffMaxMs, 1000), this.halt.signal);
       this.restarting = undefined;
       if (!this.stopped) await this.startGeneration(0);
     })();
@@ -270,7 +271,7 @@ export class ResourceWorker {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.stopped = true;
-      this.wake?.();
+      this.halt.abort();
       await this.restarting;
       await this.watch?.stop();
       await Promise.allSettled([...this.inflight]);
@@ -278,17 +279,5 @@ export class ResourceWorker {
       this.involved.clear();
     })();
     return this.stopping;
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(this.sleepTimer);
-        this.wake = undefined;
-        resolve();
-      };
-      this.sleepTimer = setTimeout(done, ms);
-      this.wake = done;
-    });
   }
 }

@@ -1,81 +1,23 @@
-// Label and field selector parsing and matching for list and watch requests.
+// Label and field selector parsing and matching for list and watch requests. Label selectors are
+// @faro/primitives' (one parser for the simulator and the filter, docs/patterns.md).
+import { LabelSelectorError, matchesLabels, parseLabelSelector as parseRequirements } from "@faro/primitives";
 import { badRequest } from "../errors.js";
 import type { KubeObject } from "../types.js";
 
 export type Matcher = (obj: KubeObject) => boolean;
 
-interface Req {
-  key: string;
-  op: "=" | "!=" | "in" | "notin" | "exists" | "!exists";
-  values: string[];
-}
-
-/** Splits on commas that are not inside parentheses. */
-function splitTerms(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = "";
-  for (const ch of s) {
-    if (ch === "(") depth++;
-    if (ch === ")") depth--;
-    if (ch === "," && depth === 0) {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out.map((x) => x.trim()).filter((x) => x.length > 0);
-}
-
-function parseLabelReqs(sel: string): Req[] {
-  const reqs: Req[] = [];
-  for (const term of splitTerms(sel)) {
-    let m = /^(\S+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term);
-    if (m) {
-      reqs.push({ key: m[1]!, op: m[2] as "in" | "notin", values: m[3]!.split(",").map((v) => v.trim()) });
-      continue;
-    }
-    m = /^([^=!\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(term);
-    if (m) {
-      reqs.push({ key: m[1]!, op: m[2] === "!=" ? "!=" : "=", values: [m[3]!] });
-      continue;
-    }
-    m = /^(!?)\s*([^=!\s()]+)$/.exec(term);
-    if (m) {
-      reqs.push({ key: m[2]!, op: m[1] ? "!exists" : "exists", values: [] });
-      continue;
-    }
-    throw badRequest(`unable to parse requirement: invalid label selector "${sel}"`);
-  }
-  return reqs;
-}
-
-function test(r: Req, v: string | undefined): boolean {
-  switch (r.op) {
-    case "=":
-      return v === r.values[0];
-    case "!=":
-      return v !== r.values[0];
-    case "in":
-      return v !== undefined && r.values.includes(v);
-    case "notin":
-      return v === undefined || !r.values.includes(v);
-    case "exists":
-      return v !== undefined;
-    case "!exists":
-      return v === undefined;
-  }
-}
-
 /** Parses a labelSelector; undefined when the selector is empty (matches everything). */
 export function parseLabelSelector(sel: string | null | undefined): Matcher | undefined {
   if (!sel) return undefined;
-  const reqs = parseLabelReqs(sel);
+  let reqs;
+  try {
+    reqs = parseRequirements(sel);
+  } catch (err) {
+    if (err instanceof LabelSelectorError) throw badRequest(`unable to parse requirement: ${err.message}`);
+    throw err;
+  }
   if (reqs.length === 0) return undefined;
-  return (obj) => {
-    const labels = obj.metadata.labels ?? {};
-    return reqs.every((r) => test(r, Object.prototype.hasOwnProperty.call(labels, r.key) ? labels[r.key] : undefined));
-  };
+  return (obj) => matchesLabels(reqs, obj.metadata.labels);
 }
 
 const FIELD_PATHS = new Set([
@@ -118,7 +60,7 @@ function fieldValue(obj: KubeObject, path: string): string {
 export function parseFieldSelector(sel: string | null | undefined): Matcher | undefined {
   if (!sel) return undefined;
   const reqs: { path: string; neg: boolean; value: string }[] = [];
-  for (const term of splitTerms(sel)) {
+  for (const term of sel.split(",").map((x) => x.trim()).filter((x) => x !== "")) {
     const m = /^([^=!\s]+)\s*(==|=|!=)\s*(.*)$/.exec(term);
     if (!m) throw badRequest(`invalid selector: '${sel}'; can't understand '${term}'`);
     const path = m[1]!;

@@ -29,7 +29,7 @@ export interface RuleConfig {
 }
 
 /**
- * A tenant: the namespaces it sees (names, globs, `/regex/`), then its rules. With include rules
+ * A tenant: the namespaces it sees (name patterns: names, globs, `/RE2 regex/`, `all`), then its rules. With include rules
  * applicable to a message class, a message must match one of them; any matching exclude rule drops it.
  */
 export interface TenantConfig {
