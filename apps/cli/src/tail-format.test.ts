@@ -1,6 +1,6 @@
 // `faro tail`'s one-line summaries of what flows on the bus.
 import { describe, expect, it } from "vitest";
-import { buildRawSubject, encodeDeadLetter, encodeLogBatch, type Encodable, type LogBatch } from "@faro/contracts";
+import { buildRawSubject, buildStorySubject, encodeDeadLetter, encodeLogBatch, encodeStoryEntry, type Encodable, type LogBatch, type StoryEntry } from "@faro/contracts";
 import { decodeRecord, jsonRecord, summarize } from "./tail-format.js";
 
 const batch: Encodable<LogBatch> = {
@@ -50,5 +50,35 @@ describe("faro tail --json records", () => {
     expect(rec.seq).toBe(7);
     expect(rec.message).toMatchObject({ schemaVersion: 1, service: "filter", streamSeq: "42", atMs: "1700000000000", payload: "AQID" });
     expect("payloadWithheld" in rec.message).toBe(false);
+  });
+});
+
+describe("story entries", () => {
+  const entry: Encodable<StoryEntry> = {
+    storyId: "s-0123456789abcdef",
+    window: 0,
+    seq: 3,
+    orderingKey: "2026-11-22T01:00:00.000000000Z/000000000003",
+    tenant: "acme",
+    cluster: "sim",
+    namespace: "shop",
+    workload: { apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: "dep-uid" },
+    entryKind: "log",
+    timestamp: "2026-11-22T01:00:00Z",
+    pod: { name: "web-1", uid: "u1", node: "node-1", replacesPodUid: "" },
+    summary: "log of web-1/app (restart 0) not read: the pod was deleted before its log was read",
+    log: { container: "app", containerType: "regular", restartCount: 0, source: "follow", seqStart: 0, lines: [], unreadReason: "gone_before_read" },
+  };
+  const storySubject = buildStorySubject("acme", "sim", "shop", "s-0123456789abcdef");
+
+  it("summarise kind, workload, pod and the correlator's summary", () => {
+    expect(summarize(decodeRecord(storySubject, encodeStoryEntry(entry), 9), false)).toMatch(/^story +log +shop\/Deployment\/web web-1: log of web-1\/app \(restart 0\) not read/);
+  });
+
+  it("print the typed payload in the canonical message, and as story-file data in `payload`", () => {
+    const rec = jsonRecord(decodeRecord(storySubject, encodeStoryEntry(entry), 9)) as { type: string; message: Record<string, unknown>; payload: unknown };
+    expect(rec.type).toBe("faro.v1.StoryEntry");
+    expect(rec.message).toMatchObject({ schemaVersion: 2, entryKind: "log", log: { container: "app", containerType: "regular", source: "follow", unreadReason: "gone_before_read" } });
+    expect(rec.payload).toEqual({ container: "app", containerType: "regular", restartCount: 0, source: "follow", seqStart: 0, lines: [], unread: { reason: "gone_before_read" } });
   });
 });

@@ -7,6 +7,7 @@ import {
   decodeResourceChange,
   decodeStoryEntry,
   parseSubject,
+  storyTimelineData,
   toCanonicalJson,
   type JsonValue,
   type MessageTypeName,
@@ -19,7 +20,10 @@ export interface TailRecord {
   subject: string;
   /** Stream sequence. */
   seq: number;
-  /** Decoded message (objectJson/payloadJson parsed into `object`/`payload`), or `error` when it did not decode. */
+  /**
+   * Decoded message (objectJson parsed into `object`; a story entry's payload also as `payload`, in the JSON form
+   * of story files), or `error` when it did not decode.
+   */
   message: Record<string, unknown>;
   error?: string;
   /** The protobuf message type and its proto3 canonical JSON (what `faro tail --json` prints). */
@@ -29,8 +33,10 @@ export interface TailRecord {
 
 /**
  * The record as `faro tail --json` prints it: `message` is the proto3 canonical JSON of the protobuf message
- * (what protoc and every other language's JSON mapping produce); `object` / `payload` are the JSON documents
- * carried in `objectJson` / `payloadJson`, parsed for convenience.
+ * (what protoc and every other language's JSON mapping produce; a story entry's payload is the oneof case named
+ * like its entryKind); `object` is the JSON document carried in `objectJson`, parsed for convenience, and
+ * `payload` a story entry's payload in the JSON form of story files' timeline `data` (storyTimelineData: what
+ * `payload_json` carried before StoryEntry schema version 2).
  */
 export function jsonRecord(r: TailRecord): Record<string, unknown> {
   const out: Record<string, unknown> = { stage: r.stage, subject: r.subject, seq: r.seq };
@@ -125,8 +131,8 @@ function decodeBySubject(p: ParsedSubject, data: Uint8Array): Record<string, unk
       return { category: "log", ...tenant, ...decodeLogBatch(data) };
     }
     case "story": {
-      const { payloadJson, ...m } = decodeStoryEntry(data);
-      return { ...m, payload: parseJson(payloadJson) };
+      const entry = decodeStoryEntry(data);
+      return { ...entry, payload: storyTimelineData(entry) };
     }
     case "incident":
       return { ...decodeIncidentContext(data) };

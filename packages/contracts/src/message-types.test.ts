@@ -4,12 +4,14 @@
 import { describe, expectTypeOf, it } from "vitest";
 import type {
   Change,
+  CloseWhy,
   ContainerType,
   DeadLetter,
   EntryKind,
   EventSummary,
   IncidentContext,
   KubeEvent,
+  LifecycleWhat,
   LogBatch,
   LogLine,
   LogSource,
@@ -144,7 +146,9 @@ interface OldLogBatch {
 }
 
 
-interface OldStoryEntry {
+// StoryEntry, schema version 2 (docs/decisions/0009-typed-story-payloads.md): payload_json became one typed
+// payload per entry kind, and the type a union discriminated by entryKind. Written out by hand here.
+interface OldStoryEntryCommon {
   schemaVersion: number;
   storyId: string;
   window: number;
@@ -155,13 +159,96 @@ interface OldStoryEntry {
   cluster: string;
   namespace: string;
   workload: OldWorkloadRef;
-  entryKind: EntryKind;
   /** Source time, RFC3339. */
   timestamp: string;
   pod?: OldPodInstance;
-  payloadJson: string;
   summary: string;
 }
+
+interface OldOpenPayload {
+  window: number;
+  previousWindow?: number;
+  root: OldWorkloadRef;
+  ownerChain: OldWorkloadRef[];
+}
+interface OldChangePayload {
+  type: WatchType;
+  resourceVersion: string;
+  kind: string;
+  name: string;
+  objectJson: string;
+  diffJson: string;
+}
+interface OldContainerTermination {
+  exitCode?: number;
+  reason: string;
+  startedAt: string;
+  finishedAt: string;
+}
+interface OldLifecyclePayload {
+  what: LifecycleWhat;
+  container: string;
+  containerType: ContainerType | "";
+  restartCount: number;
+  termination?: OldContainerTermination;
+  waiting: string;
+  node: string;
+  phase: string;
+  previousPhase: string;
+  deletionTimestamp: string;
+  replacesPod: string;
+  replacesPodUid: string;
+}
+interface OldEventPayload {
+  reason: string;
+  type: string;
+  message: string;
+  count: number;
+  firstTimestamp: string;
+  lastTimestamp: string;
+  eventTime: string;
+  source: string;
+  involved: OldObjectRef;
+  name: string;
+}
+interface OldLogPayload {
+  container: string;
+  containerType: ContainerType;
+  restartCount: number;
+  source: LogSource;
+  seqStart: number;
+  lines: OldLogLine[];
+  unreadReason?: "gone_before_read" | "not_served";
+}
+interface OldIncidentPayload {
+  incidentId: string;
+  reason: string;
+  severity: Severity;
+  container: string;
+  repeatCount: number;
+  isUpdate: boolean;
+  exitCode?: number;
+  firstSeen: string;
+  lastSeen: string;
+}
+interface OldClosePayload {
+  why: CloseWhy;
+  window: number;
+  next?: number;
+}
+
+type Flat<T> = { [K in keyof T]: T[K] };
+/** One kind: the common fields, entryKind, its payload in the case of the same name, the other cases absent. */
+type Kinded<K extends EntryKind, P> = Flat<OldStoryEntryCommon & { entryKind: K } & { [Q in K]: P } & { [Q in Exclude<EntryKind, K>]?: undefined }>;
+type OldStoryEntry =
+  | Kinded<"open", OldOpenPayload>
+  | Kinded<"change", OldChangePayload>
+  | Kinded<"lifecycle", OldLifecyclePayload>
+  | Kinded<"event", OldEventPayload>
+  | Kinded<"log", OldLogPayload>
+  | Kinded<"incident", OldIncidentPayload>
+  | Kinded<"close", OldClosePayload>
+  | Kinded<"snapshot", {}>;
 
 interface OldEventSummary {
   reason: string;

@@ -91,7 +91,7 @@ const batch: LogBatch = {
 };
 
 const entry: StoryEntry = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   storyId: "s-0123456789abcdef",
   window: 2,
   seq: 17,
@@ -103,8 +103,8 @@ const entry: StoryEntry = {
   entryKind: "log",
   timestamp: "2026-11-22T02:00:00.123456789Z",
   pod,
-  payloadJson: JSON.stringify({ container: "app", lines: [] }),
   summary: "app: 2 lines",
+  log: { container: "app", containerType: "regular", restartCount: 3, source: "follow", seqStart: 2 ** 40, lines: [line, { ...line, truncated: true, originalBytes: 70_000 }] },
 };
 
 const incident: IncidentContext = {

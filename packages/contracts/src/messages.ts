@@ -1,17 +1,25 @@
 // Typed protobuf codecs for the bus messages defined in proto/faro.proto. The codecs and the field
 // types are GENERATED (src/gen/, `npm run gen:contracts`, docs/decisions/0008-generated-contract-code.md);
 // this module only narrows enumerated strings to their closed sets, checks schema_version, keeps optional
-// fields absent and renders canonical JSON.
+// fields absent, types a StoryEntry by its entry kind (and reads version 1 entries) and renders canonical JSON.
 import path from "node:path";
 import type { IConversionOptions } from "protobufjs";
 import { ContractError, DecodeError, InvalidMessageError, SchemaVersionError } from "./errors.js";
 import { faro } from "./gen/faro.js";
 import descriptor from "./gen/faro.json" with { type: "json" };
+import { payloadFromV1Json, readStringField, V1_PAYLOAD_JSON_FIELD } from "./story-v1.js";
 
-/** The schema_version every message written by this code carries. */
+/** The schema_version every message written by this code carries, StoryEntry aside (STORY_ENTRY_SCHEMA_VERSION). */
 export const SCHEMA_VERSION = 1;
-/** Versions this code can decode. A reader that sees anything else refuses the message (DLQ it). */
+/** Versions this code can decode, StoryEntry aside. A reader that sees anything else refuses the message (DLQ it). */
 export const SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1];
+/**
+ * The schema_version of the StoryEntries this code writes: 2, typed payloads (docs/decisions/0009-typed-story-payloads.md).
+ * Version 1 carried the payload as JSON in payload_json (field 13, reserved since).
+ */
+export const STORY_ENTRY_SCHEMA_VERSION = 2;
+/** StoryEntry versions this code decodes: a version 1 entry's payload_json is parsed into the typed payload. */
+export const STORY_ENTRY_SUPPORTED_SCHEMA_VERSIONS: readonly number[] = [1, 2];
 /** Absolute path of the .proto file, for tools that want to load it themselves. */
 export const PROTO_PATH = path.join(import.meta.dirname, "..", "proto", "faro.proto");
 
@@ -30,6 +38,12 @@ export type PreviousLogSource = (typeof PREVIOUS_LOG_SOURCES)[number];
 
 export const UNREAD_REASONS = ["", "gone_before_read", "not_served"] as const;
 export type UnreadReason = (typeof UNREAD_REASONS)[number];
+/** LifecyclePayload.what: the pod lifecycle transitions a story tells. */
+export const LIFECYCLE_WHATS = ["scheduled", "phase", "started", "restarted", "terminated", "terminating", "deleted", "replaced"] as const;
+export type LifecycleWhat = (typeof LIFECYCLE_WHATS)[number];
+/** ClosePayload.why: why a story window closed. */
+export const CLOSE_WHYS = ["idle", "root-deleted", "max-length"] as const;
+export type CloseWhy = (typeof CLOSE_WHYS)[number];
 
 // ---- Types: the generated message classes' fields, with enumerated strings and sub-messages narrowed ----
 
@@ -84,15 +98,63 @@ export type LogBatch = Refine<
   }
 >;
 
-export type StoryEntry = Refine<
+/** entryKind "open": a story window opened. previousWindow is absent for a story's first window. */
+export type OpenPayload = Refine<faro.v1.OpenPayload, { previousWindow?: number; root: WorkloadRef; ownerChain: WorkloadRef[] }>;
+/**
+ * entryKind "change": a new version of an object of the story. `objectJson` (JSON: the whole redacted object) when it
+ * is the first version the story sees, else `diffJson` (JSON: `[{op, path, from?, to?}]`); neither for DELETED.
+ */
+export type ChangePayload = Refine<faro.v1.ChangePayload, { type: WatchType }>;
+/** How a container instance ended; exitCode is absent when the status did not say. */
+export type ContainerTermination = Refine<faro.v1.ContainerTermination, { exitCode?: number }>;
+/** entryKind "lifecycle": a pod lifecycle transition; which fields are set depends on `what` (see faro.proto). */
+export type LifecyclePayload = Refine<faro.v1.LifecyclePayload, { what: LifecycleWhat; containerType: ContainerType | ""; termination?: ContainerTermination }>;
+/** entryKind "event": a Kubernetes Event about an object of the story. */
+export type EventPayload = Refine<faro.v1.EventPayload, { involved: ObjectRef }>;
+/** entryKind "log": lines of one container instance, or none and `unreadReason` when they could not be read. */
+export type LogPayload = Refine<faro.v1.LogPayload, { containerType: ContainerType; source: LogSource; lines: LogLine[]; unreadReason?: Exclude<UnreadReason, ""> }>;
+/** entryKind "incident": an incident or an update of it (its context: the IncidentContext of the same id and repeatCount). */
+export type IncidentPayload = Refine<faro.v1.IncidentPayload, { severity: Severity; exitCode?: number }>;
+/** entryKind "close": a story window closed; `next` (max-length) is the window the story continues in. */
+export type ClosePayload = Refine<faro.v1.ClosePayload, { why: CloseWhy; next?: number }>;
+/** entryKind "snapshot": reserved, no field yet. */
+export type SnapshotPayload = Fields<faro.v1.SnapshotPayload>;
+
+/** The payload of each entry kind: StoryEntry's oneof case of the same name. */
+export interface StoryPayloads {
+  open: OpenPayload;
+  change: ChangePayload;
+  lifecycle: LifecyclePayload;
+  event: EventPayload;
+  log: LogPayload;
+  incident: IncidentPayload;
+  close: ClosePayload;
+  snapshot: SnapshotPayload;
+}
+
+// The generated fields, the oneof cases typed (compile-time proof that each case exists with a compatible type).
+type StoryEntryFields = Refine<
   faro.v1.StoryEntry,
   {
     workload: WorkloadRef;
     entryKind: EntryKind;
     /** Absent when the entry is not about one pod. */
     pod?: PodInstance;
-  }
+  } & { [K in EntryKind]?: StoryPayloads[K] }
 >;
+/** What every story entry has, whatever its kind. */
+export type StoryEntryCommon = Omit<StoryEntryFields, EntryKind | "entryKind" | "payload">;
+
+/**
+ * The kind of an entry and its payload: `entryKind` names the oneof case that is set (`{ entryKind: "log", log: {…} }`);
+ * the other cases are absent.
+ */
+export type StoryPayload<K extends EntryKind = EntryKind> = {
+  [P in K]: Flat<{ entryKind: P } & { [Q in P]: StoryPayloads[Q] } & { [Q in Exclude<EntryKind, P>]?: undefined }>;
+}[K];
+
+/** A story entry, a union discriminated by entryKind: `if (e.entryKind === "log") e.log.lines`. */
+export type StoryEntry<K extends EntryKind = EntryKind> = { [P in K]: Flat<StoryEntryCommon & StoryPayload<P>> }[K];
 
 export type EventSummary = Fields<faro.v1.EventSummary>;
 export type Manifest = Fields<faro.v1.Manifest>;
@@ -117,8 +179,8 @@ export type IncidentContext = Refine<
 
 export type DeadLetter = Fields<faro.v1.DeadLetter>;
 
-/** What a producer passes to encodeX: schemaVersion defaults to SCHEMA_VERSION. */
-export type Encodable<T extends { schemaVersion: number }> = Omit<T, "schemaVersion"> & { schemaVersion?: number };
+/** What a producer passes to encodeX: schemaVersion defaults to the current version. Distributes over unions (StoryEntry). */
+export type Encodable<T extends { schemaVersion: number }> = T extends unknown ? Flat<Omit<T, "schemaVersion"> & { schemaVersion?: number }> : never;
 
 // ---- The schema, as the generated protobufjs JSON descriptor (field types, labels, presence) ----
 
@@ -166,7 +228,7 @@ const toObjectOptions: IConversionOptions = {
   objects: true,
 };
 
-interface CodecSpec {
+interface ShapeSpec {
   /** Closed sets of string values, checked on encode and decode. */
   enums?: Record<string, readonly string[]>;
   /** Like enums, for fields that may be absent on encode (proto3 default: ""). */
@@ -175,6 +237,20 @@ interface CodecSpec {
   required?: Record<string, GeneratedType>;
   /** Map fields that may be absent in the TS type: an empty map (proto3 cannot tell it from none) decodes as absent. */
   optionalMaps?: string[];
+}
+
+interface CodecSpec extends ShapeSpec {
+  /** The schema_version written when the producer leaves it out (default SCHEMA_VERSION). */
+  version?: number;
+  /** The versions decoded (default SUPPORTED_SCHEMA_VERSIONS). */
+  supported?: readonly number[];
+  /**
+   * Decode step after the message's own fix-ups, before its checks: `bytes` are the message's, `version` its
+   * schema_version (fixes up nested messages, reads older versions into the current form).
+   */
+  fromWire?: (obj: Record<string, unknown>, bytes: Uint8Array, version: number) => void;
+  /** Checks the schema cannot express, on encode and decode; throws InvalidMessageError. */
+  check?: (obj: Record<string, unknown>, version: number, encoding: boolean) => void;
 }
 
 interface Codec<T extends { schemaVersion: number }> {
@@ -197,20 +273,29 @@ function dropNulls(value: unknown): void {
   }
 }
 
-function checkEnums(typeName: string, obj: Record<string, unknown>, enums: Record<string, readonly string[]>): void {
+/** `prefix` names the field's place in the message type (`log.` for StoryEntry.log.*). */
+function checkEnums(typeName: string, obj: Record<string, unknown>, enums: Record<string, readonly string[]>, prefix = ""): void {
   for (const [field, allowed] of Object.entries(enums)) {
-    const v = obj[field];
+    // A field left out is the proto3 default, "" (allowed where the set has it).
+    const v = obj[field] === undefined ? "" : obj[field];
     if (typeof v !== "string" || !allowed.includes(v)) {
-      throw new InvalidMessageError(typeName, field, `${JSON.stringify(v)} is not one of ${allowed.join("|")}`);
+      throw new InvalidMessageError(typeName, prefix + field, `${JSON.stringify(v)} is not one of ${allowed.join("|")}`);
     }
   }
 }
 
-function makeCodec<T extends { schemaVersion: number }>(typeName: MessageTypeName, type: GeneratedType, spec: CodecSpec = {}): Codec<T> {
+/** A ShapeSpec checked against the message's descriptor, ready to fix up and check decoded objects. */
+interface Shape {
+  enums: Record<string, readonly string[]>;
+  optionalEnums: Record<string, readonly string[]>;
+  required: { name: string; empty: () => Record<string, unknown> }[];
+  optionalMaps: string[];
+}
+
+function shapeOf(typeName: string, spec: ShapeSpec): Shape {
   const fields = messageDescriptor(typeName).fields;
   const enums = spec.enums ?? {};
   const optionalEnums = spec.optionalEnums ?? {};
-  const present = (obj: Record<string, unknown>) => Object.fromEntries(Object.entries(optionalEnums).filter(([f]) => obj[f] !== undefined));
   for (const f of [...Object.keys(enums), ...Object.keys(optionalEnums)]) {
     if (fields[f]?.type !== "string" || fields[f]?.rule || fields[f]?.keyType) throw new ContractError(`${typeName}.${f} is not a string field`);
   }
@@ -220,11 +305,33 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: MessageTypeNam
   });
   const optionalMaps = spec.optionalMaps ?? [];
   for (const f of optionalMaps) if (!fields[f]?.keyType) throw new ContractError(`${typeName}.${f} is not a map field`);
+  return { enums, optionalEnums, required, optionalMaps };
+}
+
+/** Decoded object → TS form: required sub-messages filled, optional enumerated fields and maps at their default absent. */
+function fixDecoded(shape: Shape, obj: Record<string, unknown>): void {
+  for (const r of shape.required) if (obj[r.name] === undefined) obj[r.name] = r.empty();
+  // An optional enumerated field left at the proto3 default reads as absent.
+  for (const f of Object.keys(shape.optionalEnums)) if (obj[f] === "") delete obj[f];
+  for (const f of shape.optionalMaps) if (Object.keys(obj[f] as object).length === 0) delete obj[f];
+}
+
+function checkShape(typeName: string, shape: Shape, obj: Record<string, unknown>, prefix = ""): void {
+  checkEnums(typeName, obj, shape.enums, prefix);
+  const present = Object.fromEntries(Object.entries(shape.optionalEnums).filter(([f]) => obj[f] !== undefined));
+  checkEnums(typeName, obj, present, prefix);
+}
+
+function makeCodec<T extends { schemaVersion: number }>(typeName: MessageTypeName, type: GeneratedType, spec: CodecSpec = {}): Codec<T> {
+  const shape = shapeOf(typeName, spec);
+  const current = spec.version ?? SCHEMA_VERSION;
+  const supported = spec.supported ?? SUPPORTED_SCHEMA_VERSIONS;
   return {
     encode(msg) {
-      const obj = { ...msg, schemaVersion: msg.schemaVersion ?? SCHEMA_VERSION } as Record<string, unknown>;
-      checkEnums(typeName, obj, enums);
-      checkEnums(typeName, obj, present(obj));
+      const m = msg as unknown as Record<string, unknown>;
+      const obj = { ...m, schemaVersion: m["schemaVersion"] ?? current };
+      checkShape(typeName, shape, obj);
+      spec.check?.(obj, obj.schemaVersion as number, true);
       const problem = type.verify(obj);
       if (problem) throw new InvalidMessageError(typeName, problem.split(":")[0] ?? "?", problem);
       return type.encode(type.fromObject(obj)).finish();
@@ -239,22 +346,90 @@ function makeCodec<T extends { schemaVersion: number }>(typeName: MessageTypeNam
       const obj = type.toObject(decoded, toObjectOptions);
       dropNulls(obj);
       const version = obj["schemaVersion"] as number;
-      if (!SUPPORTED_SCHEMA_VERSIONS.includes(version)) {
-        throw new SchemaVersionError(typeName, version, SUPPORTED_SCHEMA_VERSIONS);
+      if (!supported.includes(version)) {
+        throw new SchemaVersionError(typeName, version, supported);
       }
-      for (const r of required) if (obj[r.name] === undefined) obj[r.name] = r.empty();
-      // An optional enumerated field left at the proto3 default reads as absent.
-      for (const f of Object.keys(optionalEnums)) if (obj[f] === "") delete obj[f];
-      for (const f of optionalMaps) if (Object.keys(obj[f] as object).length === 0) delete obj[f];
+      fixDecoded(shape, obj);
       try {
-        checkEnums(typeName, obj, enums);
-        checkEnums(typeName, obj, present(obj));
+        spec.fromWire?.(obj, bytes, version);
+        checkShape(typeName, shape, obj);
+        spec.check?.(obj, version, false);
       } catch (err) {
         throw new DecodeError(typeName, (err as Error).message, { cause: err });
       }
       return obj as T;
     },
   };
+}
+
+// ---- StoryEntry: one payload message per entry kind, in the oneof case named like entryKind ----
+
+/** A payload message: its generated type, and its closed sets and required sub-messages checked against faro.json. */
+interface PayloadCodec {
+  type: GeneratedType;
+  shape: Shape;
+}
+
+const payloadCodec = (typeName: string, type: GeneratedType, spec: ShapeSpec = {}): PayloadCodec => ({ type, shape: shapeOf(typeName, spec) });
+
+const STORY_PAYLOADS: { [K in EntryKind]: PayloadCodec } = {
+  open: payloadCodec("OpenPayload", faro.v1.OpenPayload, { required: { root: faro.v1.WorkloadRef } }),
+  change: payloadCodec("ChangePayload", faro.v1.ChangePayload, { enums: { type: WATCH_TYPES } }),
+  lifecycle: payloadCodec("LifecyclePayload", faro.v1.LifecyclePayload, { enums: { what: LIFECYCLE_WHATS, containerType: ["", ...CONTAINER_TYPES] } }),
+  event: payloadCodec("EventPayload", faro.v1.EventPayload, { required: { involved: faro.v1.ObjectRef } }),
+  log: payloadCodec("LogPayload", faro.v1.LogPayload, { enums: { containerType: CONTAINER_TYPES, source: LOG_SOURCES }, optionalEnums: { unreadReason: UNREAD_REASONS } }),
+  incident: payloadCodec("IncidentPayload", faro.v1.IncidentPayload, { enums: { severity: SEVERITIES } }),
+  close: payloadCodec("ClosePayload", faro.v1.ClosePayload, { enums: { why: CLOSE_WHYS } }),
+  snapshot: payloadCodec("SnapshotPayload", faro.v1.SnapshotPayload),
+};
+{
+  // The oneof and ENTRY_KINDS name the same cases.
+  const cases = messageDescriptor("StoryEntry").oneofs?.["payload"]?.oneof ?? [];
+  if (cases.join() !== ENTRY_KINDS.join()) throw new ContractError(`StoryEntry.payload cases ${cases.join("|")} are not the entry kinds ${ENTRY_KINDS.join("|")}`);
+}
+
+const isPayloadKind = (k: unknown): k is EntryKind => typeof k === "string" && Object.hasOwn(STORY_PAYLOADS, k);
+
+/**
+ * The decoded payload case in its TS form; for version 1, the payload_json of the wire bytes (field 13, reserved
+ * since) parsed into the typed case.
+ */
+function storyEntryFromWire(obj: Record<string, unknown>, bytes: Uint8Array, version: number): void {
+  const kind = obj["entryKind"];
+  if (isPayloadKind(kind)) {
+    const p = obj[kind];
+    if (p !== undefined) fixDecoded(STORY_PAYLOADS[kind].shape, p as Record<string, unknown>);
+  }
+  if (version !== 1 || !isPayloadKind(kind)) return;
+  const { type, shape } = STORY_PAYLOADS[kind];
+  let fields: Record<string, unknown>;
+  try {
+    fields = payloadFromV1Json(kind, readStringField(bytes, V1_PAYLOAD_JSON_FIELD) ?? "");
+  } catch (err) {
+    throw new InvalidMessageError("StoryEntry", "payloadJson", `version 1 payload: ${(err as Error).message}`, { cause: err });
+  }
+  const problem = type.verify(fields);
+  if (problem) throw new InvalidMessageError("StoryEntry", `${kind}.${problem.split(":")[0] ?? "?"}`, `version 1 payload: ${problem}`);
+  const payload = type.toObject(type.fromObject(fields), toObjectOptions);
+  dropNulls(payload);
+  fixDecoded(shape, payload);
+  obj[kind] = payload;
+}
+
+/** entryKind names the one oneof case that is set; the payload's enumerated fields are in their sets. */
+function checkStoryEntry(obj: Record<string, unknown>, version: number, encoding: boolean): void {
+  if (encoding && version !== STORY_ENTRY_SCHEMA_VERSION) {
+    throw new InvalidMessageError("StoryEntry", "schemaVersion", `${version}: StoryEntry is written as version ${STORY_ENTRY_SCHEMA_VERSION} (typed payload)`);
+  }
+  const kind = obj["entryKind"] as EntryKind;
+  const set = ENTRY_KINDS.filter((k) => obj[k] !== undefined && obj[k] !== null);
+  if (set.length !== 1 || set[0] !== kind) {
+    const what = set.length === 0 ? "no payload case is set" : `payload case ${set.join(" and ")} is set`;
+    throw new InvalidMessageError("StoryEntry", "payload", `${what}; entry_kind ${kind} needs the ${kind} case alone`);
+  }
+  const payload = obj[kind];
+  if (typeof payload !== "object" || Array.isArray(payload)) throw new InvalidMessageError("StoryEntry", kind, "is not a message");
+  checkShape("StoryEntry", STORY_PAYLOADS[kind].shape, payload as Record<string, unknown>, `${kind}.`);
 }
 
 const v1 = faro.v1;
@@ -268,7 +443,14 @@ const logBatch = makeCodec<LogBatch>("LogBatch", v1.LogBatch, {
   enums: { containerType: CONTAINER_TYPES, source: LOG_SOURCES },
   optionalEnums: { unreadReason: UNREAD_REASONS },
 });
-const storyEntry = makeCodec<StoryEntry>("StoryEntry", v1.StoryEntry, { enums: { entryKind: ENTRY_KINDS }, required: { workload: v1.WorkloadRef } });
+const storyEntry = makeCodec<StoryEntry>("StoryEntry", v1.StoryEntry, {
+  enums: { entryKind: ENTRY_KINDS },
+  required: { workload: v1.WorkloadRef },
+  version: STORY_ENTRY_SCHEMA_VERSION,
+  supported: STORY_ENTRY_SUPPORTED_SCHEMA_VERSIONS,
+  fromWire: storyEntryFromWire,
+  check: checkStoryEntry,
+});
 const incidentContext = makeCodec<IncidentContext>("IncidentContext", v1.IncidentContext, {
   enums: { severity: SEVERITIES, previousLogSource: PREVIOUS_LOG_SOURCES },
 });
@@ -305,6 +487,15 @@ export interface MessageTypes {
   EventSummary: EventSummary;
   Manifest: Manifest;
   Change: Change;
+  OpenPayload: OpenPayload;
+  ChangePayload: ChangePayload;
+  ContainerTermination: ContainerTermination;
+  LifecyclePayload: LifecyclePayload;
+  EventPayload: EventPayload;
+  LogPayload: LogPayload;
+  IncidentPayload: IncidentPayload;
+  ClosePayload: ClosePayload;
+  SnapshotPayload: SnapshotPayload;
 }
 export type MessageTypeName = keyof MessageTypes;
 /** A JSON value as JSON.parse returns it. */

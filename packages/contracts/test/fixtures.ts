@@ -71,7 +71,7 @@ export const logBatch: LogBatch = {
 };
 
 export const storyEntry: StoryEntry = {
-  schemaVersion: 1,
+  schemaVersion: 2,
   storyId: "s-0123456789abcdef",
   window: 2,
   seq: 17,
@@ -83,8 +83,8 @@ export const storyEntry: StoryEntry = {
   entryKind: "log",
   timestamp: "2026-11-22T02:00:00.123456789Z",
   pod,
-  payloadJson: JSON.stringify({ container: "app", lines: [] }),
   summary: "app: 2 lines",
+  log: { container: "app", containerType: "regular", restartCount: 0, source: "follow", seqStart: 2 ** 40, lines: [line, { ...line, line: "", truncated: true, originalBytes: 70_000 }] },
 };
 
 export const incidentContext: IncidentContext = {
@@ -129,6 +129,34 @@ export const deadLetter: DeadLetter = {
   payloadWithheld: false,
   atMs: 1_795_000_000_000,
 };
+
+/** One story entry per payload case, with values at their default where presence matters (oneof, optional). */
+export const storyEntryCases: StoryEntry[] = [
+  { ...storyEntry, entryKind: "open", log: undefined, open: { window: 0, previousWindow: 0, root: { apiVersion: "", kind: "", name: "", uid: "" }, ownerChain: [workload] } },
+  { ...storyEntry, entryKind: "change", log: undefined, change: { type: "DELETED", resourceVersion: "7", kind: "Pod", name: pod.name, objectJson: "", diffJson: "" } },
+  {
+    ...storyEntry,
+    entryKind: "lifecycle",
+    log: undefined,
+    lifecycle: {
+      what: "terminated",
+      container: "app",
+      containerType: "init",
+      restartCount: 0,
+      termination: { exitCode: 0, reason: "", startedAt: "", finishedAt: "2026-11-22T02:00:00Z" },
+      waiting: "",
+      node: "",
+      phase: "",
+      previousPhase: "",
+      deletionTimestamp: "",
+      replacesPod: "",
+      replacesPodUid: "",
+    },
+  },
+  { ...storyEntry, entryKind: "incident", log: undefined, incident: { incidentId: "i-1", reason: "OOMKilled", severity: "high", container: "", repeatCount: 1, isUpdate: false, exitCode: 0, firstSeen: "", lastSeen: "" } },
+  { ...storyEntry, entryKind: "close", log: undefined, close: { why: "max-length", window: 0, next: 0 } },
+  { ...storyEntry, entryKind: "snapshot", log: undefined, snapshot: {} },
+];
 
 type TopLevel = "ResourceChange" | "KubeEvent" | "LogBatch" | "StoryEntry" | "IncidentContext" | "DeadLetter";
 export const samples: { [K in TopLevel]: MessageTypes[K] } = {

@@ -24,7 +24,7 @@ import {
   decodeStoryEntry,
   toCanonicalJson,
 } from "../src/index.js";
-import { samples } from "./fixtures.js";
+import { samples, storyEntryCases } from "./fixtures.js";
 
 const protoDir = path.dirname(PROTO_PATH);
 const works = (cmd: string, args: string[]) => {
@@ -120,6 +120,30 @@ describe("faro.proto with stock protoc", () => {
     const py = spawnSync(pythonWithProtobuf!, ["-c", script], { encoding: "utf8" });
     expect(py.status, py.stderr).toBe(0);
     expect(JSON.parse(py.stdout)).toEqual(canonical);
+  });
+
+  it.skipIf(NO_PY !== undefined)(skipped("Python's json_format renders every StoryEntry payload case as toCanonicalJson does", NO_PY), () => {
+    const out = path.join(tmp, "py-story");
+    fs.mkdirSync(out);
+    const r = spawnSync("protoc", [`-I${protoDir}`, `--python_out=${out}`, "faro.proto"], { encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    storyEntryCases.forEach((e, i) => fs.writeFileSync(path.join(out, `${i}.bin`), encodeStoryEntry(e)));
+    const script = [
+      "import json, sys",
+      `sys.path.insert(0, ${JSON.stringify(out)})`,
+      "import faro_pb2",
+      "from google.protobuf import json_format",
+      "out = []",
+      `for i in range(${storyEntryCases.length}):`,
+      "    msg = faro_pb2.StoryEntry()",
+      `    msg.ParseFromString(open(${JSON.stringify(out)} + "/" + str(i) + ".bin", "rb").read())`,
+      "    out.append([msg.WhichOneof('payload'), json_format.MessageToDict(msg)])",
+      "print(json.dumps(out))",
+    ].join("\n");
+    const py = spawnSync(pythonWithProtobuf!, ["-c", script], { encoding: "utf8" });
+    expect(py.status, py.stderr).toBe(0);
+    const ours = storyEntryCases.map((e) => [e.entryKind, toCanonicalJson("StoryEntry", decodeStoryEntry(encodeStoryEntry(e)))]);
+    expect(JSON.parse(py.stdout)).toEqual(ours);
   });
 
   const NO_GO = NO_PROTOC ?? (protocGenGo ? undefined : "protoc-gen-go not on PATH (go install google.golang.org/protobuf/cmd/protoc-gen-go@latest)");

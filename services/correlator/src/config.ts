@@ -63,7 +63,11 @@ export const configSchema = defineSchema(
     ),
     state: field.object(
       {
-        keyPrefix: field.string({ description: "Prefix of every Redis key of the correlator (several pipelines can share one Redis).", default: "faro:", example: "faro-prod:" }),
+        keyPrefix: field.string({
+          description: "Prefix of every Redis key of the correlator; unset = `faro:<cluster>:`, so the pipelines of several clusters share one Redis without meeting.",
+          optional: true,
+          example: "faro-prod:",
+        }),
         ttl: field.duration({ description: "How long log buffers, object versions, the ownership graph and story state are kept after their last update.", default: "24h", example: "6h", min: 60_000 }),
         deletedTtl: field.duration({ description: "How long the last version of a deleted object is kept (manifests of incidents after deletion).", default: "1h", example: "6h", min: 1000 }),
         inputMemo: field.duration({ description: "How long the outcome of each input is remembered, so a redelivery replays it instead of applying twice. Must cover the redelivery horizon (consumer.maxDeliver × consumer.ackWait plus nak delays); each memo of an object change holds the previous version, so longer costs Redis memory.", default: "15m", example: "1h", min: 1000 }),
@@ -103,7 +107,7 @@ export const configSchema = defineSchema(
         }),
         outboxLease: field.duration({ description: "Lease of a due item (incident update, story close) while one replica publishes it.", default: "30s", example: "1m", min: 100 }),
       },
-      { description: "Consumption of the clean stream (durable consumer `correlator`, shared by all replicas)." },
+      { description: "Consumption of the clean stream (durable consumer `<cluster>_correlator` on the cluster's subjects, shared by all replicas)." },
     ),
   },
   { httpPort: 9104 },

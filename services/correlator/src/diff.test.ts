@@ -33,7 +33,7 @@ describe("podLifecycle", () => {
     const restarted = pod({ restartCount: 1, waiting: { reason: "CrashLoopBackOff" }, last: { exitCode: 2, reason: "Error", finishedAt: "2026-01-01T00:01:00Z" } });
     const r = podLifecycle(running, restarted, false);
     expect(r.map((t) => t.what)).toEqual(["restarted"]);
-    expect(r[0]).toMatchObject({ container: "app", timestamp: "2026-01-01T00:01:00Z", details: { exitCode: 2, reason: "Error", restartCount: 1 } });
+    expect(r[0]).toMatchObject({ container: "app", timestamp: "2026-01-01T00:01:00Z", payload: { what: "restarted", container: "app", restartCount: 1, termination: { exitCode: 2, reason: "Error", finishedAt: "2026-01-01T00:01:00Z" }, waiting: "CrashLoopBackOff" } });
     const deleting = pod({ deletionTimestamp: "2026-01-01T00:02:00Z" });
     expect(podLifecycle(running, deleting, false).map((t) => t.what)).toEqual(["terminating"]);
     expect(podLifecycle(deleting, deleting, true).map((t) => t.what)).toEqual(["deleted"]);

@@ -1,20 +1,40 @@
 // Pod lifecycle transitions (scheduled, started, restarted, terminated, deleting, deleted) between two versions.
+import type { ContainerTermination, LifecyclePayload, LifecycleWhat } from "@faro/contracts";
 import { allContainerStatuses, isoTime, objectTimestamp, podStatus, type ObjectJson } from "./k8s.js";
 
 export interface LifecycleTransition {
-  /** scheduled | phase | started | restarted | terminated | terminating | deleted */
-  what: string;
+  /** scheduled | phase | started | restarted | terminated | terminating | deleted (replaced: the processor's) */
+  what: LifecycleWhat;
   /** Identity of the transition within its pod (the same whichever version revealed it). */
   key: string;
   container?: string;
   timestamp: string;
   summary: string;
-  details: Record<string, unknown>;
+  /** The story entry's payload (`what` and `container` included). */
+  payload: LifecyclePayload;
 }
 
-// Start and finish of a terminated container instance, when the status has them.
-function times(t: { startedAt?: string; finishedAt?: string } | undefined): Record<string, string> {
-  return { ...(t?.startedAt ? { startedAt: t.startedAt } : {}), ...(t?.finishedAt ? { finishedAt: t.finishedAt } : {}) };
+/** A lifecycle payload: the fields `what` does not use stay at their default. */
+export function lifecyclePayload(what: LifecycleWhat, fields: Partial<Omit<LifecyclePayload, "what">> = {}): LifecyclePayload {
+  return {
+    what,
+    container: "",
+    containerType: "",
+    restartCount: 0,
+    waiting: "",
+    node: "",
+    phase: "",
+    previousPhase: "",
+    deletionTimestamp: "",
+    replacesPod: "",
+    replacesPodUid: "",
+    ...fields,
+  };
+}
+
+// How a container instance ended, as far as its terminated state says.
+function termination(t: { exitCode?: number; reason?: string; startedAt?: string; finishedAt?: string } | undefined): ContainerTermination {
+  return { ...(t?.exitCode !== undefined ? { exitCode: t.exitCode } : {}), reason: t?.reason ?? "", startedAt: t?.startedAt ?? "", finishedAt: t?.finishedAt ?? "" };
 }
 
 /** The transitions from `prev` (undefined when first seen) to `next`; `deleted` when the watch said DELETED. */
@@ -26,12 +46,12 @@ export function podLifecycle(prev: ObjectJson | undefined, next: ObjectJson, del
   const prevNode = (prev?.spec?.["nodeName"] as string | undefined) ?? "";
   if (nodeName && !prevNode) {
     const cond = podStatus(next).conditions?.find((c) => c.type === "PodScheduled");
-    out.push({ what: "scheduled", key: "scheduled", timestamp: cond?.lastTransitionTime ?? fallback, summary: `pod ${name} scheduled to ${nodeName}`, details: { node: nodeName } });
+    out.push({ what: "scheduled", key: "scheduled", timestamp: cond?.lastTransitionTime ?? fallback, summary: `pod ${name} scheduled to ${nodeName}`, payload: lifecyclePayload("scheduled", { node: nodeName }) });
   }
   const phase = podStatus(next).phase;
   const prevPhase = podStatus(prev).phase;
   if (phase && phase !== prevPhase) {
-    out.push({ what: "phase", key: `phase:${phase}`, timestamp: fallback, summary: `pod ${name} is ${phase}`, details: { phase, previous: prevPhase ?? null } });
+    out.push({ what: "phase", key: `phase:${phase}`, timestamp: fallback, summary: `pod ${name} is ${phase}`, payload: lifecyclePayload("phase", { phase, previousPhase: prevPhase ?? "" }) });
   }
   const before = new Map(allContainerStatuses(prev).map((c) => [`${c.type}/${c.status.name}`, c.status]));
   for (const { type, status: cs } of allContainerStatuses(next)) {
@@ -50,15 +70,26 @@ export function podLifecycle(prev: ObjectJson | undefined, next: ObjectJson, del
           summary: latest
             ? `container ${cs.name} restarted (restart ${k}, exit code ${t?.exitCode ?? "?"}${t?.reason ? `, ${t.reason}` : ""})`
             : `container ${cs.name} restarted (restart ${k})`,
-          details: latest
-            ? { containerType: type, restartCount: k, exitCode: t?.exitCode ?? null, reason: t?.reason ?? null, waiting: cs.state?.waiting?.reason ?? null, ...times(t) }
-            : { containerType: type, restartCount: k },
+          // Only the latest restart's termination is in the status.
+          payload: lifecyclePayload("restarted", {
+            container: cs.name,
+            containerType: type,
+            restartCount: k,
+            ...(latest ? { termination: termination(t), waiting: cs.state?.waiting?.reason ?? "" } : {}),
+          }),
         });
       }
     }
     const started = cs.state?.running?.startedAt;
     if (started && started !== p?.state?.running?.startedAt) {
-      out.push({ what: "started", key: `started:${type}/${cs.name}:${restarts}`, container: cs.name, timestamp: started, summary: `container ${cs.name} started`, details: { containerType: type, restartCount: restarts } });
+      out.push({
+        what: "started",
+        key: `started:${type}/${cs.name}:${restarts}`,
+        container: cs.name,
+        timestamp: started,
+        summary: `container ${cs.name} started`,
+        payload: lifecyclePayload("started", { container: cs.name, containerType: type, restartCount: restarts }),
+      });
     }
     const term = cs.state?.terminated;
     if (term && !p?.state?.terminated) {
@@ -68,14 +99,14 @@ export function podLifecycle(prev: ObjectJson | undefined, next: ObjectJson, del
         container: cs.name,
         timestamp: term.finishedAt ?? fallback,
         summary: `container ${cs.name} terminated (exit code ${term.exitCode ?? "?"}${term.reason ? `, ${term.reason}` : ""})`,
-        details: { containerType: type, restartCount: restarts, exitCode: term.exitCode ?? null, reason: term.reason ?? null, ...times(term) },
+        payload: lifecyclePayload("terminated", { container: cs.name, containerType: type, restartCount: restarts, termination: termination(term) }),
       });
     }
   }
   const deletion = next.metadata?.deletionTimestamp;
   if (deletion && !prev?.metadata?.deletionTimestamp && !deleted) {
-    out.push({ what: "terminating", key: "terminating", timestamp: fallback, summary: `pod ${name} is terminating (grace period ends ${deletion})`, details: { deletionTimestamp: deletion } });
+    out.push({ what: "terminating", key: "terminating", timestamp: fallback, summary: `pod ${name} is terminating (grace period ends ${deletion})`, payload: lifecyclePayload("terminating", { deletionTimestamp: deletion }) });
   }
-  if (deleted) out.push({ what: "deleted", key: "deleted", timestamp: fallback, summary: `pod ${name} deleted`, details: {} });
+  if (deleted) out.push({ what: "deleted", key: "deleted", timestamp: fallback, summary: `pod ${name} deleted`, payload: lifecyclePayload("deleted") });
   return out;
 }

@@ -5,6 +5,7 @@
 // here while an earlier message of its subject is either in flight on some replica (registered in
 // Redis) or still unprocessed in the stream (pulled by a replica that died before starting it): the
 // stream is asked for the first message of the subject after the last one processed (`next_by_subj`).
+import { backoffDelay } from "@faro/primitives";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Redis } from "ioredis";
 import { StateError } from "./errors.js";
@@ -61,6 +62,9 @@ export interface OrderGateOptions {
 
 export type GateOutcome = "immediate" | "waited" | "timeout";
 
+/** How often a waiting message polls Redis for other replicas' progress: 5 ms doubling to 250 ms. */
+const POLL = { baseMs: 5, maxMs: 250 };
+
 export class OrderGate {
   private readonly enterFn: ScriptFn;
   private readonly leaveFn: ScriptFn;
@@ -94,7 +98,6 @@ export class OrderGate {
   async enter(subject: string, seq: number, working: () => void): Promise<GateOutcome> {
     const { flight, done } = this.keys(subject);
     const deadline = Date.now() + this.opts.maxWaitMs;
-    let delay = 5;
     for (let attempt = 0; ; attempt++) {
       let ready = false;
       let last: number;
@@ -128,13 +131,12 @@ export class OrderGate {
           this.waiters.get(subject)?.delete(wake);
           resolve();
         };
-        const t = setTimeout(wake, delay);
+        const t = setTimeout(wake, backoffDelay(attempt + 1, POLL));
         let set = this.waiters.get(subject);
         if (!set) this.waiters.set(subject, (set = new Set()));
         set.add(wake);
       });
       if (this.waiters.get(subject)?.size === 0) this.waiters.delete(subject);
-      delay = Math.min(delay * 2, 250);
     }
   }
 

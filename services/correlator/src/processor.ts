@@ -13,14 +13,15 @@ import {
   resourceChangeId,
   storyIdFor,
   type Encodable,
-  type EntryKind,
   type IncidentContext,
   type KubeEvent,
   type LogBatch,
   type PodInstance,
   type ResourceChange,
   type StoryEntry,
+  type StoryPayload,
   type UnreadReason,
+  type WorkloadRef,
 } from "@faro/contracts";
 import type { Logger } from "pino";
 import { detectEvent, detectPod, detectStuck, detectWorkload, eventTimestamp, type Detection } from "./detect.js";
@@ -29,7 +30,7 @@ import { InvolvedObjectPendingError, MalformedInputError } from "./errors.js";
 import { Harvester, instanceKey, storeLine, type IncidentScope, type PreviousLogFetcher, type StoredEvent } from "./harvest.js";
 import { entryMsgId, entrySeq, incidentIdFor, MAX_SEQ } from "./ids.js";
 import { isoTime, objectTimestamp, parseTime, podStatus, type ObjectJson, type OwnerReferenceJson } from "./k8s.js";
-import { podLifecycle } from "./lifecycle.js";
+import { lifecyclePayload, podLifecycle } from "./lifecycle.js";
 import type { CorrelatorMetrics } from "./metrics.js";
 import { Ownership, ownerRecordOf, type ChainLink, type OwnerFetcher, type Resolution } from "./ownership.js";
 import type { CorrelatorSettings } from "./settings.js";
@@ -59,10 +60,10 @@ export interface ProcessorDeps {
 interface PendingEntry {
   /** Message id suffix when the entry has an identity of its own (default: the input id and its index). */
   id?: string;
-  kind: EntryKind;
   timestamp: string;
   summary: string;
-  payload: unknown;
+  /** The entry kind and its typed payload: `{ entryKind: "log", log: {…} }`. */
+  body: StoryPayload;
   pod?: PodInstance;
 }
 
@@ -213,27 +214,40 @@ export class Processor {
       : undefined;
     const entries: PendingEntry[] = [];
     const ref = `${rc.kind} ${rc.name}`;
+    // A deletion has neither object nor diff; the first version the story sees is the whole object; then diffs.
+    const change = (summary: string, json: { objectJson?: string; diffJson?: string }): PendingEntry => ({
+      timestamp: ts,
+      summary,
+      body: { entryKind: "change", change: { type: rc.type, resourceVersion: rc.resourceVersion, kind: rc.kind, name: rc.name, objectJson: json.objectJson ?? "", diffJson: json.diffJson ?? "" } },
+      ...(pod ? { pod } : {}),
+    });
     let diffJson: string | undefined;
     if (deleted) {
-      entries.push({ kind: "change", timestamp: ts, summary: `${ref} deleted`, payload: { type: rc.type, resourceVersion: rc.resourceVersion, kind: rc.kind, name: rc.name, diff: [{ path: "", op: "remove" }] }, ...(pod ? { pod } : {}) });
+      entries.push(change(`${ref} deleted`, {}));
     } else if (!prev) {
-      entries.push({ kind: "change", timestamp: ts, summary: `${ref} ${rc.type === "ADDED" ? "created" : "first seen"}`, payload: { type: rc.type, resourceVersion: rc.resourceVersion, kind: rc.kind, name: rc.name, diff: [{ path: "", op: "add", to: obj }] }, ...(pod ? { pod } : {}) });
+      entries.push(change(`${ref} ${rc.type === "ADDED" ? "created" : "first seen"}`, { objectJson: rc.objectJson }));
     } else {
       const diff = diffObjects(prev, obj);
       if (diff.length) {
         diffJson = JSON.stringify(diff);
-        entries.push({ kind: "change", timestamp: ts, summary: `${ref} changed (${diff.length} field${diff.length > 1 ? "s" : ""})`, payload: { type: rc.type, resourceVersion: rc.resourceVersion, kind: rc.kind, name: rc.name, diff }, ...(pod ? { pod } : {}) });
+        entries.push(change(`${ref} changed (${diff.length} field${diff.length > 1 ? "s" : ""})`, { diffJson }));
       }
     }
     // Lifecycle entries are named by the transition, not by the input that revealed it: when replicas
     // handle versions out of order, the same transition found twice is one message (JetStream dedupe).
     const lc = (key: string) => `lc:${rc.uid}:${key}`;
     if (isPod && applied.replaces && pod) {
-      entries.push({ id: lc("replaced"), kind: "lifecycle", timestamp: ts, summary: `pod ${rc.name} replaces pod ${applied.replaces.name}`, payload: { what: "replaced", replacesPod: applied.replaces.name, replacesPodUid: applied.replaces.uid }, pod });
+      entries.push({
+        id: lc("replaced"),
+        timestamp: ts,
+        summary: `pod ${rc.name} replaces pod ${applied.replaces.name}`,
+        body: { entryKind: "lifecycle", lifecycle: lifecyclePayload("replaced", { replacesPod: applied.replaces.name, replacesPodUid: applied.replaces.uid }) },
+        pod,
+      });
     }
     let detections: Detection[] = [];
     if (isPod) {
-      for (const t of podLifecycle(prev, obj, deleted)) entries.push({ id: lc(t.key), kind: "lifecycle", timestamp: t.timestamp, summary: t.summary, payload: { what: t.what, container: t.container ?? null, ...t.details }, ...(pod ? { pod } : {}) });
+      for (const t of podLifecycle(prev, obj, deleted)) entries.push({ id: lc(t.key), timestamp: t.timestamp, summary: t.summary, body: { entryKind: "lifecycle", lifecycle: t.payload }, ...(pod ? { pod } : {}) });
       if (!deleted) detections = detectPod(prev, obj);
     } else if (!deleted) {
       detections = detectWorkload(rc.kind, prev, obj);
@@ -288,10 +302,12 @@ export class Processor {
     if (applied.dup) this.metrics?.redeliveries.inc();
     const pod: PodInstance | undefined = inv.kind === "Pod" ? { name: inv.name, uid: inv.uid, node: ev.sourceHost, replacesPodUid: "" } : undefined;
     const entry: PendingEntry = {
-      kind: "event",
       timestamp: isoTime(tsMs),
       summary: `${ev.eventType} ${ev.reason} ${inv.kind}/${inv.name}${ev.count > 1 ? ` (×${ev.count})` : ""}: ${ev.message}`,
-      payload: { reason: ev.reason, type: ev.eventType, message: ev.message, count: ev.count, firstTimestamp: ev.firstTimestamp, lastTimestamp: ev.lastTimestamp, eventTime: ev.eventTime, source, involved: inv, name: ev.name },
+      body: {
+        entryKind: "event",
+        event: { reason: ev.reason, type: ev.eventType, message: ev.message, count: ev.count, firstTimestamp: ev.firstTimestamp, lastTimestamp: ev.lastTimestamp, eventTime: ev.eventTime, source, involved: inv, name: ev.name },
+      },
       ...(pod ? { pod } : {}),
     };
     await this.publishEntries(story, applied, inputId, ev.resourceVersion, [entry]);
@@ -317,14 +333,13 @@ export class Processor {
     this.wake(key);
     if (lb.lines.length === 0 && !unread) return;
     const pod: PodInstance = { name: lb.pod, uid: lb.podUid, node: lb.node, replacesPodUid: "" };
-    const payload = { container: lb.container, containerType: lb.containerType, restartCount: lb.restartCount, source: lb.source, seqStart: lb.seqStart };
+    const instance = { container: lb.container, containerType: lb.containerType, restartCount: lb.restartCount, source: lb.source, seqStart: lb.seqStart };
     const entries: PendingEntry[] = [];
     if (lb.lines.length > 0) {
       entries.push({
-        kind: "log",
         timestamp: first?.timestamp || isoTime(tsMs),
         summary: `${lb.lines.length} log line${lb.lines.length > 1 ? "s" : ""} from ${lb.pod}/${lb.container}`,
-        payload: { ...payload, lines: lb.lines },
+        body: { entryKind: "log", log: { ...instance, lines: lb.lines } },
         pod,
       });
     }
@@ -333,10 +348,9 @@ export class Processor {
       // without lines. Named by the instance, so a redelivered or re-sent marker is one message.
       entries.push({
         id: `unread:${lb.podUid}:${lb.container}:${lb.restartCount}`,
-        kind: "log",
         timestamp: last?.timestamp || isoTime(applied.tsMs),
         summary: `log of ${lb.pod}/${lb.container} (restart ${lb.restartCount}) not read: ${UNREAD_TEXT[unread]}`,
-        payload: { ...payload, lines: [], unread: { reason: unread } },
+        body: { entryKind: "log", log: { ...instance, lines: [], unreadReason: unread } },
         pod,
       });
     }
@@ -356,11 +370,10 @@ export class Processor {
       cluster: root.cluster,
       namespace: root.namespace,
       workload: { apiVersion: root.rootApiVersion, kind: root.rootKind, name: root.rootName, uid: root.rootUid },
-      entryKind: e.kind,
       timestamp,
       ...(e.pod ? { pod: e.pod } : {}),
-      payloadJson: JSON.stringify(e.payload),
       summary: e.summary,
+      ...e.body,
     };
   }
 
@@ -372,16 +385,21 @@ export class Processor {
     const first = entries[0]?.timestamp ?? isoTime(0);
     if (applied.rolledFrom >= 0) {
       // The window that just reached its maximum length ends right before this input.
-      const close: PendingEntry = { kind: "close", timestamp: first, summary: `window ${applied.rolledFrom} closed: maximum length reached`, payload: { why: "max-length", window: applied.rolledFrom, next: applied.window } };
+      const close: PendingEntry = {
+        timestamp: first,
+        summary: `window ${applied.rolledFrom} closed: maximum length reached`,
+        body: { entryKind: "close", close: { why: "max-length", window: applied.rolledFrom, next: applied.window } },
+      };
       out.push(this.publish(subject, this.entry(root, applied.rolledFrom, entrySeq(seqBase, 0), close), `se:${root.storyId}:${applied.rolledFrom}:close`));
       this.metrics?.storiesClosed.inc({ why: "max-length" });
     }
     if (applied.opened) {
+      const rootRef: WorkloadRef = { apiVersion: root.rootApiVersion, kind: root.rootKind, name: root.rootName, uid: root.rootUid };
+      const ownerChain = chain.slice(1).map((l): WorkloadRef => ({ apiVersion: l.apiVersion, kind: l.kind, name: l.name, uid: l.uid }));
       const open: PendingEntry = {
-        kind: "open",
         timestamp: first,
         summary: `story of ${root.rootKind} ${root.rootName}: window ${applied.window} opened`,
-        payload: { window: applied.window, previousWindow: applied.prevWindow >= 0 ? applied.prevWindow : null, root: { kind: root.rootKind, name: root.rootName, apiVersion: root.rootApiVersion, uid: root.rootUid }, ownerChain: chain.slice(1) },
+        body: { entryKind: "open", open: { window: applied.window, ...(applied.prevWindow >= 0 ? { previousWindow: applied.prevWindow } : {}), root: rootRef, ownerChain } },
       };
       out.push(this.publish(subject, this.entry(root, applied.window, entrySeq(seqBase, 0), open), `se:${root.storyId}:${applied.window}:open`));
       if (!applied.dup) this.metrics?.storiesOpened.inc();
@@ -454,10 +472,22 @@ export class Processor {
     const info = await this.state.storyInfo(root.storyId);
     const window = Number(info["window"] ?? 0) || 0;
     const entry: PendingEntry = {
-      kind: "incident",
       timestamp: d.k8sTimestamp,
       summary: `${ctx.isUpdate ? "incident update" : "incident"} ${d.reason} (${ctx.severity})${count > 1 ? ` ×${count}` : ""}: ${d.message}`,
-      payload: { incidentId: ctx.incidentId, reason: d.reason, severity: ctx.severity, container: d.container, repeatCount: count, isUpdate: ctx.isUpdate, exitCode: d.exitCode ?? null, firstSeen: ctx.firstSeen, lastSeen: ctx.lastSeen },
+      body: {
+        entryKind: "incident",
+        incident: {
+          incidentId: ctx.incidentId,
+          reason: d.reason,
+          severity: ctx.severity,
+          container: d.container,
+          repeatCount: count,
+          isUpdate: ctx.isUpdate,
+          ...(d.exitCode !== undefined ? { exitCode: d.exitCode } : {}),
+          firstSeen: ctx.firstSeen,
+          lastSeen: ctx.lastSeen,
+        },
+      },
       ...(ctx.pod ? { pod: ctx.pod } : {}),
     };
     await this.publish(buildStorySubject(root.tenant, root.cluster, root.namespace, root.storyId), this.entry(root, window, seq, entry), `se:${root.storyId}:${window}:inc:${ctx.incidentId}:${count}`);
@@ -533,7 +563,11 @@ export class Processor {
   private async publishOutboxItem(item: OutboxItem): Promise<void> {
     if (item.type === "close") {
       const root: StoryRoot = { storyId: item.storyId, tenant: item.tenant, cluster: item.cluster, namespace: item.namespace, rootKind: item.rootKind, rootName: item.rootName, rootApiVersion: item.rootApiVersion, rootUid: item.rootUid };
-      const e: PendingEntry = { kind: "close", timestamp: isoTime(item.lastMs), summary: `window ${item.window} closed: ${item.why === "idle" ? "idle" : "root workload deleted"}`, payload: { why: item.why, window: item.window } };
+      const e: PendingEntry = {
+        timestamp: isoTime(item.lastMs),
+        summary: `window ${item.window} closed: ${item.why === "idle" ? "idle" : "root workload deleted"}`,
+        body: { entryKind: "close", close: { why: item.why, window: item.window } },
+      };
       await this.publish(buildStorySubject(root.tenant, root.cluster, root.namespace, root.storyId), this.entry(root, item.window, MAX_SEQ, e), `se:${root.storyId}:${item.window}:close`);
       this.metrics?.storiesClosed.inc({ why: item.why });
       return;

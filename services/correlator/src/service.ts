@@ -1,7 +1,8 @@
-// The correlator service on the kernel: consumes FARO_CLEAN as the shared durable `correlator`, keeps state in
+// The correlator service on the kernel: consumes its cluster's FARO_CLEAN subjects as the shared durable `<cluster>_correlator`, keeps state in
 // Redis, publishes story entries and incidents.
 import type { KubeAccess } from "@faro/kube";
 import { RetryableError, type BusMessage } from "@faro/bus";
+import { backoffDelay } from "@faro/primitives";
 import { cleanFilter, encodeIncidentContext, encodeStoryEntry, FARO_CLEAN } from "@faro/contracts";
 import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { createRedactor, type Redactor } from "@faro/redact";
@@ -16,7 +17,11 @@ import { OrderGate } from "./order.js";
 import { KeyedQueue } from "./queue.js";
 import { CorrelatorState } from "./state.js";
 
+/** Base name of the durable every replica shares (the kernel names it `<cluster>_correlator`). */
 export const CONSUMER_NAME = "correlator";
+
+/** Redelivery of an Event whose involved object is not known yet: 250 ms doubling to 2.5 s (≈16 s over 10 deliveries). */
+const INVOLVED_RETRY = { baseMs: 250, maxMs: 2500, jitter: 0.2 };
 
 // faro.v1.clean.<tenant>.<cluster>.<namespace>.<category>.<a>.<b>
 function isObjectSubject(subject: string): boolean {
@@ -43,7 +48,9 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
   const inflight = service.queue("handlers_in_flight", config.consumer.concurrency);
   const redis = ctx.redis();
   const publisher = ctx.publisher({ name: "correlator" });
-  const state = new CorrelatorState(redis, config.state.keyPrefix);
+  // faro:<cluster>: unless state.keyPrefix is set: pipelines of several clusters can share one Redis.
+  const keyPrefix = ctx.scope.keyPrefix(config.state.keyPrefix);
+  const state = new CorrelatorState(redis, keyPrefix);
   const sink: Sink = {
     async publishEntry(subject, entry, msgId) {
       await publisher.publish(subject, encodeStoryEntry(entry), { msgId });
@@ -59,7 +66,7 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
   let ackFloor = 0;
   const gate = new OrderGate({
     redis,
-    prefix: config.state.keyPrefix,
+    prefix: keyPrefix,
     nc: ctx.bus.nc,
     stream: FARO_CLEAN.name,
     ackFloor: () => ackFloor,
@@ -107,7 +114,7 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
   function readAckFloor(): Promise<void> {
     floorReading ??= (async () => {
       try {
-        ackFloor = (await ctx.bus.jsm.consumers.info(FARO_CLEAN.name, CONSUMER_NAME)).ack_floor.stream_seq;
+        ackFloor = (await ctx.bus.jsm.consumers.info(FARO_CLEAN.name, group.name)).ack_floor.stream_seq;
       } catch (err) {
         service.errors.inc({ kind: "consumer-info" });
         logger.warn({ err }, "reading the consumer's ack floor failed; keeping the last one");
@@ -145,7 +152,7 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
       try {
         await queue.run(msg.subject, () => p.handleClean(msg.subject, msg.data, msg.deliveryCount));
       } catch (err) {
-        if (err instanceof InvolvedObjectPendingError) throw new RetryableError(err.message, { cause: err, delayMs: 250 * msg.deliveryCount });
+        if (err instanceof InvolvedObjectPendingError) throw new RetryableError(err.message, { cause: err, delayMs: backoffDelay(msg.deliveryCount, INVOLVED_RETRY) });
         throw err;
       }
       return;
@@ -173,7 +180,8 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
     stream: FARO_CLEAN.name,
     consumer: {
       durable: CONSUMER_NAME,
-      filterSubject: cleanFilter().replace(/(\.\*)+$/, ".>"),
+      // faro.v1.clean.*.<cluster>.>: every tenant of this pipeline's cluster only.
+      filterSubject: cleanFilter({ cluster: config.cluster }).replace(/(\.\*)+$/, ".>"),
       ackWaitMs: config.consumer.ackWait,
       maxDeliver: config.consumer.maxDeliver,
       maxAckPending: config.consumer.maxAckPending,
@@ -208,7 +216,7 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
     timer = setInterval(scan, settings.scanIntervalMs);
     timer.unref();
     running = true;
-    logger.info({ durable: CONSUMER_NAME, concurrency: config.consumer.concurrency }, "correlator consuming");
+    logger.info({ durable: group.name, concurrency: config.consumer.concurrency }, "correlator consuming");
   }
 
   /** Stops the scans, lets running handlers finish; the kernel then flushes the publisher and closes Redis and NATS. */

@@ -116,7 +116,8 @@ export type OutboxItem =
       type: "close";
       storyId: string;
       window: number;
-      why: string;
+      /** Set by PROMOTE_LUA: "root-deleted" (closing) or "idle". */
+      why: "idle" | "root-deleted";
       tenant: string;
       cluster: string;
       namespace: string;

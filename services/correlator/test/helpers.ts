@@ -2,7 +2,7 @@
 // as a child process for the correlator's tests.
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import type { Encodable, IncidentContext, KubeEvent, LogBatch, ResourceChange, StoryEntry } from "@faro/contracts";
+import { decodeStoryEntry, encodeStoryEntry, type Encodable, type IncidentContext, type KubeEvent, type LogBatch, type ResourceChange, type StoryEntry } from "@faro/contracts";
 import type { Sink } from "../src/processor.js";
 
 export const CLUSTER = "sim";
@@ -98,12 +98,15 @@ export function logs(podName: string, podUid: string, restartCount: number, seqS
   };
 }
 
-/** Records what the processor publishes, deduplicated by msgId like JetStream would. */
+/**
+ * Records what the processor publishes, deduplicated by msgId like JetStream would. Entries go through
+ * encodeStoryEntry/decodeStoryEntry, so one that breaks the contract (payload case, closed sets) fails the test.
+ */
 export class RecordingSink implements Sink {
-  readonly entries = new Map<string, { subject: string; entry: Encodable<StoryEntry> }>();
+  readonly entries = new Map<string, { subject: string; entry: StoryEntry }>();
   readonly incidents = new Map<string, { subject: string; incident: Encodable<IncidentContext> }>();
   async publishEntry(subject: string, entry: Encodable<StoryEntry>, msgId: string): Promise<void> {
-    if (!this.entries.has(msgId)) this.entries.set(msgId, { subject, entry });
+    if (!this.entries.has(msgId)) this.entries.set(msgId, { subject, entry: decodeStoryEntry(encodeStoryEntry(entry)) });
   }
   async publishIncident(subject: string, incident: Encodable<IncidentContext>, msgId: string): Promise<void> {
     if (!this.incidents.has(msgId)) this.incidents.set(msgId, { subject, incident });

@@ -83,7 +83,7 @@ describe("processor", () => {
     expect(entries.filter((e) => e.entryKind === "open")).toHaveLength(1);
     expect(entries.map((e) => e.entryKind)).toEqual(expect.arrayContaining(["change", "lifecycle", "log", "event", "incident"]));
     const restarted = entries.find((e) => e.entryKind === "lifecycle" && e.summary.includes("restarted"));
-    expect(JSON.parse(restarted!.payloadJson)).toMatchObject({ what: "restarted", exitCode: 1, reason: "Error" });
+    expect(restarted!.lifecycle).toMatchObject({ what: "restarted", container: "app", termination: { exitCode: 1, reason: "Error" } });
   });
 
   it("ten crashes in five simulated minutes: one incident, then one update counting ten", async () => {
@@ -119,7 +119,7 @@ describe("processor", () => {
     const entries = [...sink.entries.values()].map((e) => e.entry);
     expect(new Set(entries.map((e) => e.storyId)).size).toBe(1);
     expect(entries.every((e) => e.workload.kind === "Deployment" && e.workload.name === "web")).toBe(true);
-    const replaced = entries.filter((e) => e.entryKind === "lifecycle" && JSON.parse(e.payloadJson).what === "replaced").map((e) => e.summary);
+    const replaced = entries.filter((e) => e.lifecycle?.what === "replaced").map((e) => e.summary);
     expect(replaced).toEqual(["pod web-7d4b9c-bbbbb replaces pod web-7d4b9c-aaaaa", "pod web-5f6a7b-ccccc replaces pod web-7d4b9c-bbbbb"]);
     // a bare pod recreated with the same name continues its story
     const bare1 = pod({ name: "debug", uid: "d1", rv: "20" });
@@ -172,12 +172,12 @@ describe("processor", () => {
     const kinds = () => [...sink.entries.values()].map((e) => `${e.entry.window}:${e.entry.entryKind}`);
     expect(kinds()).toEqual(["0:open", "0:change", "0:change", "0:change", "0:close", "1:open", "1:change"]);
     const close0 = [...sink.entries.values()].find((e) => e.entry.entryKind === "close")!.entry;
-    expect(JSON.parse(close0.payloadJson)).toMatchObject({ why: "max-length", window: 0 });
+    expect(close0.close).toMatchObject({ why: "max-length", window: 0 });
     // the cluster clock passes the grace period: the deleted root's window closes, once
     await p.handleEvent(TENANT, event("Other", { kind: "Pod", name: "x", uid: "px" }, ts(3), { type: "Normal" }));
     await p.tick();
     await p.tick();
-    const closes = [...sink.entries.values()].filter((e) => e.entry.entryKind === "close" && e.entry.workload.name === "web").map((e) => JSON.parse(e.entry.payloadJson));
+    const closes = [...sink.entries.values()].filter((e) => e.entry.entryKind === "close" && e.entry.workload.name === "web").map((e) => e.entry.close);
     expect(closes).toEqual([{ why: "max-length", window: 0, next: 1 }, { why: "root-deleted", window: 1 }]);
   });
 

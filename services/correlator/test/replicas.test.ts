@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { connectBus, Publisher } from "@faro/bus";
 import { buildCleanSubject, encodeKubeEvent, encodeLogBatch, encodeResourceChange, eventId, logBatchId, resourceChangeId, type KubeEvent, type LogBatch, type ResourceChange } from "@faro/contracts";
+import { scopedDurable } from "@faro/kernel";
 import { startNats, startRedis } from "@faro/test-harness";
 import { pod } from "../src/fixtures.test-util.js";
 import { change, CLUSTER, event, killCorrelators, logs, spawnCorrelator, TENANT, until, workload, type CorrelatorProcess } from "./helpers.js";
@@ -62,7 +63,7 @@ async function run(all: { burst: Input[]; crashes: Input[] }, replicas: number, 
     }
     await until(async () => {
       try {
-        const info = await bus.jsm.consumers.info("FARO_CLEAN", "correlator");
+        const info = await bus.jsm.consumers.info("FARO_CLEAN", scopedDurable(CLUSTER, "correlator"));
         return info.num_waiting >= replicas;
       } catch {
         return false; // the durable does not exist until the first replica has started
@@ -96,7 +97,7 @@ async function run(all: { burst: Input[]; crashes: Input[] }, replicas: number, 
     await killed;
     // Done when every input is acknowledged (a killed replica's are redelivered after ack_wait).
     await until(async () => {
-      const info = await bus.jsm.consumers.info("FARO_CLEAN", "correlator");
+      const info = await bus.jsm.consumers.info("FARO_CLEAN", scopedDurable(CLUSTER, "correlator"));
       return info.num_pending === 0 && info.num_ack_pending === 0 && info.delivered.stream_seq >= all.burst.length + all.crashes.length;
     }, 45_000, "all inputs acknowledged");
     const ids = async (stream: string): Promise<string[]> => {

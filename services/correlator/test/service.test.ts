@@ -148,7 +148,7 @@ describe("correlator service", () => {
     for (let i = 0; i < 20; i++) await send(logs("batch-5d4c3b-aaaaa", "pod-batch", 0, i, [[ts(100 + i), `line ${i}`]], owner));
     let entries: { subject: string; msg: StoryEntry }[] = [];
     await until(async () => (entries = (await readStream("FARO_STORY", decodeStoryEntry)).slice(before)).filter((e) => e.msg.entryKind === "log").length >= 20, 15_000, "20 log entries");
-    const logLines = entries.filter((e) => e.msg.entryKind === "log").map((e) => JSON.parse(e.msg.payloadJson).lines[0].line);
+    const logLines = entries.filter((e) => e.msg.entryKind === "log").map((e) => e.msg.log!.lines[0]!.line);
     expect(new Set(logLines).size).toBe(20);
     expect(logLines).toHaveLength(20);
     expect(entries.filter((e) => e.msg.entryKind === "open")).toHaveLength(1);

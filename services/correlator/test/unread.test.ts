@@ -69,7 +69,7 @@ describe("unread instance logs", () => {
     expect(e.summary).toBe(`log of ${POD}/app (restart 0) not read: the pod was deleted before its log was read`);
     expect(e.pod).toMatchObject({ name: POD, uid: "pod-s", node: "node-1" });
     expect(e.workload).toMatchObject({ kind: "Deployment", name: "web" });
-    expect(JSON.parse(e.payloadJson)).toEqual({ container: "app", containerType: "regular", restartCount: 0, source: "follow", seqStart: 0, lines: [], unread: { reason: "gone_before_read" } });
+    expect(e.log).toEqual({ container: "app", containerType: "regular", restartCount: 0, source: "follow", seqStart: 0, lines: [], unreadReason: "gone_before_read" });
     // Not the streamer's wall clock (a year earlier), but the cluster's time: after the pod's deletion.
     expect(e.timestamp).toBe("2026-01-01T00:00:30.000Z");
     const deleted = entriesOf(sink).find((x) => x.entryKind === "change" && x.summary === `Pod ${POD} deleted`)!;
@@ -91,7 +91,7 @@ describe("unread instance logs", () => {
     const unread = entriesOf(sink).filter((e) => e.entryKind === "log");
     expect(unread).toHaveLength(1);
     expect(unread[0]!.summary).toContain("not read: the API no longer serves it");
-    expect(JSON.parse(unread[0]!.payloadJson).unread).toEqual({ reason: "not_served" });
+    expect(unread[0]!.log?.unreadReason).toBe("not_served");
   });
 
   it("a stream read to its end tells nothing more: an empty marker without reason publishes no entry", async () => {
@@ -105,6 +105,7 @@ describe("unread instance logs", () => {
     await p.handleLogs(TENANT, { ...logs(POD, "pod-s", 0, 0, [["2026-01-01T00:00:10Z", "hello"]], RS), unreadReason: "gone_before_read" });
     const added = entriesOf(sink).slice(before);
     expect(added.map((e) => e.entryKind)).toEqual(["log"]);
-    expect(JSON.parse(added[0]!.payloadJson).unread).toBeUndefined();
+    expect(added[0]!.log?.lines).toHaveLength(1);
+    expect(added[0]!.log?.unreadReason).toBeUndefined();
   });
 });

@@ -1,11 +1,22 @@
 // Unit tests of the story file builder: schema validity, pods and instances, dedupe, ordering, elision, determinism.
-import { decodeStoryEntry, encodeStoryEntry, validateStoryFile } from "@faro/contracts";
+import { ENTRY_KINDS, PROTO_PATH, decodeStoryEntry, encodeStoryEntry, storyTimelineData, validateStoryFile } from "@faro/contracts";
+import protobuf from "protobufjs";
 import { describe, expect, it } from "vitest";
 import { story, type Built } from "../test/helpers.js";
 import { buildStoryFile, type ReadEntry } from "./build.js";
 
 const read = (bs: Built[], startSeq = 1): ReadEntry[] => bs.map((b, i) => ({ streamSeq: startSeq + i, msgId: b.msgId, entry: decodeStoryEntry(encodeStoryEntry(b.entry)) }));
 const opts = { maxLogLines: 1000, maxBytes: 32 * 1024 * 1024 };
+
+/** The entry as a schema version 1 correlator published it: the payload as JSON in field 13 (payload_json). */
+function asV1(b: Built): Uint8Array {
+  const e = decodeStoryEntry(encodeStoryEntry(b.entry));
+  const type = protobuf.loadSync(PROTO_PATH).lookupType("faro.v1.StoryEntry");
+  const common = Object.fromEntries(Object.entries(e).filter(([k]) => !(ENTRY_KINDS as readonly string[]).includes(k)));
+  const head = type.encode(type.fromObject({ ...common, schemaVersion: 1 })).finish();
+  const tail = protobuf.Writer.create().uint32((13 << 3) | 2).string(JSON.stringify(storyTimelineData(e))).finish();
+  return new Uint8Array([...head, ...tail]);
+}
 
 describe("buildStoryFile", () => {
   it("builds a valid final file with pods, instances, owner chain, timeline and incidents", () => {
@@ -83,6 +94,22 @@ describe("buildStoryFile", () => {
     expect(r.file.closeReason).toBe("snapshot");
     expect(r.file.closedAt).toBeUndefined();
     expect(validateStoryFile(r.file).ok).toBe(true);
+  });
+
+  it("builds the same bytes from schema version 1 entries (payload_json), alone or mixed with version 2 ones", () => {
+    const s = story("upgrade");
+    const all = [...s.entries, s.close];
+    const v2 = buildStoryFile(read(all), [s.incident], opts);
+    const v1 = all.map((b, i): ReadEntry => ({ streamSeq: 1 + i, msgId: b.msgId, entry: decodeStoryEntry(asV1(b)) }));
+    expect(v1.every((r) => r.entry.schemaVersion === 1)).toBe(true);
+    expect(buildStoryFile(v1, [s.incident], opts).json).toBe(v2.json);
+    // A rolling upgrade: the window's first half from the old correlator, the rest from the new one.
+    const mixed = read(all).map((r, i) => (i < all.length / 2 ? v1[i]! : r));
+    expect(buildStoryFile(mixed, [s.incident], opts).json).toBe(v2.json);
+    // The same entry published by both (no msgId) is one entry.
+    const twice = buildStoryFile([...read(all), ...v1.map((r) => ({ ...r, streamSeq: r.streamSeq + 1000, msgId: undefined }))], [s.incident], opts);
+    expect(twice.duplicates).toBe(all.length);
+    expect(twice.file.timeline).toEqual(v2.file.timeline);
   });
 
   it("keeps an incident whose context is missing, marked as such", () => {

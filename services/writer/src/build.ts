@@ -1,21 +1,25 @@
 // Builds one StoryFile from the entries of a story window (deduped, ordered) and its incident contexts: pure and deterministic.
+// Entries carry typed payloads (StoryEntry is discriminated by entryKind); only what is JSON by nature (a change's
+// object or diff) is parsed here, and the timeline's `data` is the payload in the file's JSON form (storyTimelineData).
 import { createHash } from "node:crypto";
-import type {
-  CloseReason,
-  ContainerType,
-  IncidentContext,
-  StoryContainer,
-  StoryContainerInstance,
-  StoryEntry,
-  StoryFile,
-  StoryIncident,
-  StoryLogLine,
-  StoryPod,
-  StoryTimelineEntry,
-  StoryUnreadLog,
-  StoryWorkloadRef,
+import {
+  storyTimelineData,
+  type CloseReason,
+  type ContainerTermination,
+  type ContainerType,
+  type IncidentContext,
+  type LogLine,
+  type StoryContainer,
+  type StoryContainerInstance,
+  type StoryEntry,
+  type StoryFile,
+  type StoryIncident,
+  type StoryLogLine,
+  type StoryPod,
+  type StoryTimelineEntry,
+  type StoryUnreadLog,
+  type StoryWorkloadRef,
 } from "@faro/contracts";
-
 
 /** One story entry as read back from the stream. */
 export interface ReadEntry {
@@ -46,9 +50,8 @@ export interface BuildResult {
 }
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
-const CLOSE_REASONS: readonly string[] = ["root-deleted", "idle", "max-length", "snapshot", "shutdown"];
-const CONTAINER_TYPES: readonly string[] = ["init", "regular", "ephemeral"];
 
+// For Kubernetes objects, which stay JSON (a change's objectJson).
 type Json = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -56,21 +59,45 @@ const str = (v: unknown): string | undefined => (typeof v === "string" && v !== 
 const int = (v: unknown): number | undefined => (typeof v === "number" && Number.isInteger(v) ? v : undefined);
 const ts = (v: unknown): string | undefined => (typeof v === "string" && RFC3339.test(v) ? v : undefined);
 
-function parsePayload(e: StoryEntry): Json {
-  if (!e.payloadJson) return {};
+const objects = new WeakMap<StoryEntry, Json | undefined>();
+
+/** A change's object: the parsed objectJson when it is a JSON object (parsed once per entry). */
+function objectOf(e: StoryEntry<"change">): Json | undefined {
+  if (!e.change.objectJson) return undefined;
+  if (objects.has(e)) return objects.get(e);
+  let obj: Json | undefined;
   try {
-    const v = JSON.parse(e.payloadJson) as unknown;
-    return isObj(v) ? v : { value: v };
-  } catch (err) {
-    // Kept visible in the file rather than dropped; kinds with required fields then fail validation (a correlator bug).
-    return { unparsedPayload: e.payloadJson, parseError: (err as Error).message };
+    const v = JSON.parse(e.change.objectJson) as unknown;
+    obj = isObj(v) ? v : undefined;
+  } catch {
+    // The timeline keeps the text as it came (storyTimelineData); the pods and owner chain do without.
+    obj = undefined;
   }
+  objects.set(e, obj);
+  return obj;
 }
 
-/** Identity of an entry's content: a republish of the same entry without (or with another) msgId still dedupes. */
+/** JSON with object keys sorted: the same value gives the same text whatever order its keys were set in. */
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o)
+      .sort()
+      .filter((k) => o[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson(o[k])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v) ?? "null";
+}
+
+/**
+ * Identity of an entry's content: a republish of the same entry without (or with another) msgId still dedupes,
+ * also when one copy is schema version 1 (payload_json) and the other version 2.
+ */
 function contentKey(e: StoryEntry): string {
   return createHash("sha1")
-    .update([e.window, e.entryKind, e.orderingKey, e.pod?.uid ?? "", e.summary, e.payloadJson].join("\u0000"))
+    .update([e.window, e.entryKind, e.orderingKey, e.pod?.uid ?? "", e.summary, stableJson(e[e.entryKind])].join("\u0000"))
     .digest("base64");
 }
 
@@ -94,12 +121,6 @@ export function dedupeAndSort(entries: readonly ReadEntry[]): { entries: ReadEnt
   return { entries: out, duplicates };
 }
 
-interface Parsed {
-  r: ReadEntry;
-  e: StoryEntry;
-  data: Json;
-}
-
 interface PodAcc {
   name: string;
   uid: string;
@@ -111,9 +132,10 @@ interface PodAcc {
   containers: Map<string, { name: string; type: ContainerType; order: number; instances: Map<number, StoryContainerInstance> }>;
 }
 
-function containerOf(pod: PodAcc, name: string, type: unknown): { instances: Map<number, StoryContainerInstance>; type: ContainerType } {
+/** `type` "" when the entry does not say (a lifecycle entry without container type). */
+function containerOf(pod: PodAcc, name: string, type: ContainerType | ""): { instances: Map<number, StoryContainerInstance>; type: ContainerType } {
   let c = pod.containers.get(name);
-  const t = typeof type === "string" && CONTAINER_TYPES.includes(type) ? (type as ContainerType) : undefined;
+  const t = type || undefined;
   if (!c) {
     c = { name, type: t ?? "regular", order: pod.containers.size, instances: new Map() };
     pod.containers.set(name, c);
@@ -121,21 +143,32 @@ function containerOf(pod: PodAcc, name: string, type: unknown): { instances: Map
   return c;
 }
 
-function instanceOf(pod: PodAcc, container: string, type: unknown, restartCount: number): StoryContainerInstance {
+function instanceOf(pod: PodAcc, container: string, type: ContainerType | "", restartCount: number): StoryContainerInstance {
   const c = containerOf(pod, container, type);
   let inst = c.instances.get(restartCount);
   if (!inst) c.instances.set(restartCount, (inst = { restartCount }));
   return inst;
 }
 
-function terminate(inst: StoryContainerInstance, t: Json | undefined, at?: string): void {
-  const finished = ts(t?.["finishedAt"]) ?? at;
+/** How an instance ended, from a lifecycle entry's termination (`at`: the entry's time, when it has no finish time). */
+function terminate(inst: StoryContainerInstance, t: ContainerTermination | undefined, at: string): void {
+  const finished = ts(t?.finishedAt) ?? at;
   if (finished) inst.finishedAt = finished;
-  const started = ts(t?.["startedAt"]);
+  const started = ts(t?.startedAt);
   if (started && !inst.startedAt) inst.startedAt = started;
-  const exit = int(t?.["exitCode"]);
+  if (t?.exitCode !== undefined) inst.exitCode = t.exitCode;
+  if (t?.reason) inst.reason = t.reason;
+}
+
+/** The same, from a container status' terminated state in a Kubernetes object (JSON). */
+function terminateFromStatus(inst: StoryContainerInstance, t: Json): void {
+  const finished = ts(t["finishedAt"]);
+  if (finished) inst.finishedAt = finished;
+  const started = ts(t["startedAt"]);
+  if (started && !inst.startedAt) inst.startedAt = started;
+  const exit = int(t["exitCode"]);
   if (exit !== undefined) inst.exitCode = exit;
-  const reason = str(t?.["reason"]);
+  const reason = str(t["reason"]);
   if (reason) inst.reason = reason;
 }
 
@@ -164,19 +197,19 @@ function seedFromObject(pod: PodAcc, obj: Json): void {
       const inst = instanceOf(pod, name, type, restarts);
       const running = isObj(state["running"]) ? state["running"] : undefined;
       if (running && ts(running["startedAt"])) inst.startedAt = running["startedAt"] as string;
-      if (isObj(state["terminated"])) terminate(inst, state["terminated"]);
-      if (restarts > 0 && isObj(last["terminated"])) terminate(instanceOf(pod, name, type, restarts - 1), last["terminated"]);
+      if (isObj(state["terminated"])) terminateFromStatus(inst, state["terminated"]);
+      if (restarts > 0 && isObj(last["terminated"])) terminateFromStatus(instanceOf(pod, name, type, restarts - 1), last["terminated"]);
     }
   }
 }
 
-function podFor(pods: Map<string, PodAcc>, p: Parsed): PodAcc | undefined {
-  const pi = p.e.pod;
+function podFor(pods: Map<string, PodAcc>, e: StoryEntry): PodAcc | undefined {
+  const pi = e.pod;
   if (!pi || (!pi.uid && !pi.name)) return undefined;
   const key = pi.uid || `name:${pi.name}`;
   let pod = pods.get(key);
   if (!pod) {
-    pod = { name: pi.name, uid: pi.uid, node: "", replacesPodUid: "", createdAt: undefined, firstTs: p.e.timestamp, deletedAt: undefined, containers: new Map() };
+    pod = { name: pi.name, uid: pi.uid, node: "", replacesPodUid: "", createdAt: undefined, firstTs: e.timestamp, deletedAt: undefined, containers: new Map() };
     pods.set(key, pod);
   }
   if (pi.node) pod.node = pi.node;
@@ -184,43 +217,36 @@ function podFor(pods: Map<string, PodAcc>, p: Parsed): PodAcc | undefined {
   return pod;
 }
 
-function applyToPod(pod: PodAcc, p: Parsed): void {
-  const { e, data } = p;
+function applyToPod(pod: PodAcc, e: StoryEntry): void {
   switch (e.entryKind) {
     case "change": {
-      if (data["type"] === "DELETED") pod.deletedAt ??= e.timestamp;
-      const diff = Array.isArray(data["diff"]) ? (data["diff"] as unknown[]) : [];
-      const first = diff[0];
-      if (isObj(first) && first["op"] === "add" && first["path"] === "" && isObj(first["to"])) seedFromObject(pod, first["to"]);
+      if (e.change.type === "DELETED") pod.deletedAt ??= e.timestamp;
+      const obj = objectOf(e);
+      if (obj) seedFromObject(pod, obj);
       break;
     }
     case "lifecycle": {
-      const what = data["what"];
-      const container = str(data["container"]);
-      const type = data["containerType"];
-      const restarts = int(data["restartCount"]);
-      if (what === "replaced" && str(data["replacesPodUid"])) pod.replacesPodUid = data["replacesPodUid"] as string;
-      else if (what === "scheduled" && str(data["node"])) pod.node = data["node"] as string;
+      const { what, container, containerType: type, restartCount: restarts, termination } = e.lifecycle;
+      if (what === "replaced" && e.lifecycle.replacesPodUid) pod.replacesPodUid = e.lifecycle.replacesPodUid;
+      else if (what === "scheduled" && e.lifecycle.node) pod.node = e.lifecycle.node;
       else if (what === "deleted") pod.deletedAt ??= e.timestamp;
-      else if (container && restarts !== undefined) {
+      else if (container) {
         if (what === "started") {
           const inst = instanceOf(pod, container, type, restarts);
           inst.startedAt ??= e.timestamp;
         } else if (what === "terminated") {
-          terminate(instanceOf(pod, container, type, restarts), data, e.timestamp);
+          terminate(instanceOf(pod, container, type, restarts), termination, e.timestamp);
         } else if (what === "restarted") {
-          if (restarts > 0) terminate(instanceOf(pod, container, type, restarts - 1), data, e.timestamp);
+          // The termination is the previous instance's (only the latest restart the status reported has one).
+          if (restarts > 0) terminate(instanceOf(pod, container, type, restarts - 1), termination, e.timestamp);
           instanceOf(pod, container, type, restarts);
         }
       }
       break;
     }
-    case "log": {
-      const container = str(data["container"]);
-      const restarts = int(data["restartCount"]);
-      if (container && restarts !== undefined) instanceOf(pod, container, data["containerType"], restarts);
+    case "log":
+      if (e.log.container) instanceOf(pod, e.log.container, e.log.containerType, e.log.restartCount);
       break;
-    }
     default:
       break;
   }
@@ -268,19 +294,18 @@ function ref(v: unknown): StoryWorkloadRef | undefined {
  * Pod's owner first, root last. Prefers the owner chain of the newest pod (walked through the objects the
  * story saw), then the newest incident's chain, then the chain the window opened with; the root always ends it.
  */
-function ownerChainOf(parsed: readonly Parsed[], root: StoryWorkloadRef, pods: StoryPod[], incidents: readonly StoryIncident[]): StoryWorkloadRef[] {
+function ownerChainOf(entries: readonly StoryEntry[], root: StoryWorkloadRef, pods: StoryPod[], incidents: readonly StoryIncident[]): StoryWorkloadRef[] {
   const owners = new Map<string, StoryWorkloadRef | undefined>();
   const self = new Map<string, StoryWorkloadRef>();
   let incidentChain: StoryWorkloadRef[] | undefined;
   let openChain: StoryWorkloadRef[] | undefined;
-  for (const { e, data } of parsed) {
+  for (const e of entries) {
     if (e.entryKind === "change") {
-      const first = Array.isArray(data["diff"]) ? (data["diff"] as unknown[])[0] : undefined;
-      if (isObj(first) && first["op"] === "add" && isObj(first["to"])) {
-        const obj = first["to"];
+      const obj = objectOf(e);
+      if (obj) {
         const meta = isObj(obj["metadata"]) ? obj["metadata"] : {};
         const uid = str(meta["uid"]);
-        const me = ref({ apiVersion: obj["apiVersion"] ?? "", kind: obj["kind"] ?? data["kind"], name: meta["name"] ?? data["name"], uid });
+        const me = ref({ apiVersion: obj["apiVersion"] ?? "", kind: obj["kind"] ?? e.change.kind, name: meta["name"] ?? e.change.name, uid });
         if (uid && me) {
           self.set(uid, me);
           const refs = Array.isArray(meta["ownerReferences"]) ? (meta["ownerReferences"] as unknown[]).filter(isObj) : [];
@@ -288,8 +313,8 @@ function ownerChainOf(parsed: readonly Parsed[], root: StoryWorkloadRef, pods: S
           owners.set(uid, ctrl ? ref(ctrl) : undefined);
         }
       }
-    } else if (e.entryKind === "open" && Array.isArray(data["ownerChain"])) {
-      openChain = (data["ownerChain"] as unknown[]).map(ref).filter((r): r is StoryWorkloadRef => r !== undefined);
+    } else if (e.entryKind === "open") {
+      openChain = e.open.ownerChain.filter((r) => r.kind && r.name).map((r) => ({ apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid }));
     }
   }
   for (const inc of incidents) {
@@ -317,32 +342,36 @@ function ownerChainOf(parsed: readonly Parsed[], root: StoryWorkloadRef, pods: S
   return chain;
 }
 
-function logLine(l: unknown, fallback: string): StoryLogLine | undefined {
-  if (!isObj(l)) return undefined;
-  const out: StoryLogLine = { timestamp: ts(l["timestamp"]) ?? fallback, line: typeof l["line"] === "string" ? l["line"] : String(l["line"] ?? "") };
-  if (l["truncated"] === true) {
+/** A line as story files have it: `originalBytes` only with `truncated`; a timestamp that is not RFC3339 becomes the entry's. */
+function logLine(l: LogLine, fallback: string): StoryLogLine {
+  const out: StoryLogLine = { timestamp: ts(l.timestamp) ?? fallback, line: l.line };
+  if (l.truncated) {
     out.truncated = true;
-    const ob = int(l["originalBytes"]);
-    if (ob !== undefined) (out as StoryLogLine & { originalBytes?: number }).originalBytes = ob;
+    (out as StoryLogLine & { originalBytes?: number }).originalBytes = l.originalBytes;
   }
   return out;
 }
 
-function incidentFrom(entry: Parsed, ctx: IncidentContext | undefined): StoryIncident {
-  const d = entry.data;
+/** An incident entry's repeat count (1 when it does not say). */
+const repeatOf = (e: StoryEntry<"incident">): number => e.incident.repeatCount || 1;
+
+function incidentFrom(entry: StoryEntry<"incident">, ctx: IncidentContext | undefined): StoryIncident {
+  const d = entry.incident;
+  const container = ctx?.container ?? d.container;
+  const exitCode = ctx?.exitCode ?? d.exitCode;
   const base: StoryIncident = {
-    incidentId: String(d["incidentId"] ?? ctx?.incidentId ?? ""),
-    reason: String(d["reason"] ?? ctx?.reason ?? ""),
-    severity: (ctx?.severity ?? d["severity"]) as StoryIncident["severity"],
-    detectedAt: ts(ctx?.detectedAt) ?? entry.e.timestamp,
-    repeatCount: ctx?.repeatCount ?? int(d["repeatCount"]) ?? 1,
-    ...(str(ctx?.container ?? d["container"]) ? { container: (ctx?.container ?? d["container"]) as string } : {}),
-    ...(int(ctx?.exitCode ?? d["exitCode"]) !== undefined ? { exitCode: (ctx?.exitCode ?? d["exitCode"]) as number } : {}),
-    logTail: (ctx?.logTail ?? []).map((l) => logLine(l, entry.e.timestamp)!),
-    previousLog: (ctx?.previousLog ?? []).map((l) => logLine(l, entry.e.timestamp)!),
+    incidentId: d.incidentId,
+    reason: d.reason,
+    severity: ctx?.severity ?? d.severity,
+    detectedAt: ts(ctx?.detectedAt) ?? entry.timestamp,
+    repeatCount: ctx?.repeatCount ?? repeatOf(entry),
+    ...(container ? { container } : {}),
+    ...(exitCode !== undefined ? { exitCode } : {}),
+    logTail: (ctx?.logTail ?? []).map((l) => logLine(l, entry.timestamp)),
+    previousLog: (ctx?.previousLog ?? []).map((l) => logLine(l, entry.timestamp)),
     events: (ctx?.events ?? []).map((ev) => ({ reason: ev.reason, type: ev.type, message: ev.message, count: ev.count, first: ev.first, last: ev.last, source: ev.source })),
   };
-  if (!ctx) return { ...base, contextMissing: true, message: entry.e.summary };
+  if (!ctx) return { ...base, contextMissing: true, message: entry.summary };
   return {
     ...base,
     message: ctx.message,
@@ -369,14 +398,12 @@ function safeJson(s: string): unknown {
 }
 
 /** The incidents the window tells, each at its latest update within the window, with its context when found. */
-function incidentsOf(parsed: readonly Parsed[], contexts: readonly IncidentContext[]): StoryIncident[] {
-  const latest = new Map<string, Parsed>();
-  for (const p of parsed) {
-    if (p.e.entryKind !== "incident") continue;
-    const id = str(p.data["incidentId"]);
-    if (!id) continue;
-    const prev = latest.get(id);
-    if (!prev || (int(p.data["repeatCount"]) ?? 1) >= (int(prev.data["repeatCount"]) ?? 1)) latest.set(id, p);
+function incidentsOf(entries: readonly StoryEntry[], contexts: readonly IncidentContext[]): StoryIncident[] {
+  const latest = new Map<string, StoryEntry<"incident">>();
+  for (const e of entries) {
+    if (e.entryKind !== "incident" || !e.incident.incidentId) continue;
+    const prev = latest.get(e.incident.incidentId);
+    if (!prev || repeatOf(e) >= repeatOf(prev)) latest.set(e.incident.incidentId, e);
   }
   const byId = new Map<string, IncidentContext[]>();
   for (const c of contexts) {
@@ -386,7 +413,7 @@ function incidentsOf(parsed: readonly Parsed[], contexts: readonly IncidentConte
   }
   const out: StoryIncident[] = [];
   for (const [id, p] of latest) {
-    const want = int(p.data["repeatCount"]) ?? 1;
+    const want = repeatOf(p);
     // The update the window's entry names; an update published after the window's entries is not this window's news.
     const ctx = (byId.get(id) ?? []).filter((c) => c.repeatCount <= want).sort((a, b) => b.repeatCount - a.repeatCount)[0];
     out.push(incidentFrom(p, ctx));
@@ -395,18 +422,16 @@ function incidentsOf(parsed: readonly Parsed[], contexts: readonly IncidentConte
 }
 
 /**
- * Instances whose log could not be read: the correlator's log entries without lines that carry
- * `data.unread.reason`. One per instance (the first in story order), sorted by pod, container, restart.
+ * Instances whose log could not be read: the correlator's log entries without lines that carry an
+ * unreadReason. One per instance (the first in story order), sorted by pod, container, restart.
  */
-function unreadLogsOf(parsed: readonly Parsed[]): StoryUnreadLog[] {
+function unreadLogsOf(entries: readonly StoryEntry[]): StoryUnreadLog[] {
   const byInstance = new Map<string, StoryUnreadLog>();
-  for (const { e, data } of parsed) {
-    if (e.entryKind !== "log" || !isObj(data["unread"])) continue;
-    const reason = str(data["unread"]["reason"]);
-    const container = str(data["container"]);
-    const restartCount = int(data["restartCount"]);
-    const pod = str(e.pod?.name);
-    if (!reason || !container || restartCount === undefined || restartCount < 0 || !pod) continue;
+  for (const e of entries) {
+    if (e.entryKind !== "log" || !e.log.unreadReason) continue;
+    const { unreadReason: reason, container, restartCount } = e.log;
+    const pod = e.pod?.name;
+    if (!container || !pod) continue;
     const podUid = e.pod?.uid ?? "";
     const key = `${podUid || pod}\u0000${container}\u0000${restartCount}`;
     if (!byInstance.has(key)) byInstance.set(key, { pod, podUid, container, restartCount, reason });
@@ -415,14 +440,19 @@ function unreadLogsOf(parsed: readonly Parsed[]): StoryUnreadLog[] {
   return [...byInstance.values()].sort((a, b) => cmp(a.pod, b.pod) || cmp(a.podUid, b.podUid) || cmp(a.container, b.container) || a.restartCount - b.restartCount);
 }
 
+/** The container an entry is about, if any (the timeline entry's `container`). */
+function containerNamed(e: StoryEntry): string | undefined {
+  const name = e.entryKind === "log" ? e.log.container : e.entryKind === "lifecycle" ? e.lifecycle.container : e.entryKind === "incident" ? e.incident.container : "";
+  return name || undefined;
+}
+
 /** Builds the timeline with at most `bound` log lines per pod container (head and tail halves kept). */
-function timelineOf(parsed: readonly Parsed[], bound: number): { timeline: StoryTimelineEntry[]; elided: Record<string, number>; kept: number; total: number } {
+function timelineOf(entries: readonly StoryEntry[], datas: readonly Record<string, unknown>[], bound: number): { timeline: StoryTimelineEntry[]; elided: Record<string, number>; kept: number; total: number } {
   const totals = new Map<string, number>();
-  const keyOf = (p: Parsed) => `${p.e.pod?.name ?? ""}/${String(p.data["container"] ?? "")}`;
-  for (const p of parsed) {
-    if (p.e.entryKind !== "log") continue;
-    const n = Array.isArray(p.data["lines"]) ? (p.data["lines"] as unknown[]).length : 0;
-    totals.set(keyOf(p), (totals.get(keyOf(p)) ?? 0) + n);
+  const keyOf = (e: StoryEntry<"log">) => `${e.pod?.name ?? ""}/${e.log.container}`;
+  for (const e of entries) {
+    if (e.entryKind !== "log") continue;
+    totals.set(keyOf(e), (totals.get(keyOf(e)) ?? 0) + e.log.lines.length);
   }
   const head = Math.ceil(bound / 2);
   const tail = bound - head;
@@ -431,22 +461,18 @@ function timelineOf(parsed: readonly Parsed[], bound: number): { timeline: Story
   const timeline: StoryTimelineEntry[] = [];
   let kept = 0;
   let total = 0;
-  for (const p of parsed) {
-    const { e } = p;
-    let data = p.data;
+  for (const [n, e] of entries.entries()) {
+    let data = datas[n]!;
     if (e.entryKind === "log") {
-      const k = keyOf(p);
-      const all = Array.isArray(data["lines"]) ? (data["lines"] as unknown[]) : [];
+      const k = keyOf(e);
+      const all = e.log.lines;
       const count = totals.get(k) ?? 0;
       const start = seen.get(k) ?? 0;
       seen.set(k, start + all.length);
       const lines: StoryLogLine[] = [];
       all.forEach((l, i) => {
         const idx = start + i;
-        if (count <= bound || idx < head || idx >= count - tail) {
-          const line = logLine(l, e.timestamp);
-          if (line) lines.push(line);
-        }
+        if (count <= bound || idx < head || idx >= count - tail) lines.push(logLine(l, e.timestamp));
       });
       const dropped = all.length - lines.length;
       total += all.length;
@@ -455,7 +481,7 @@ function timelineOf(parsed: readonly Parsed[], bound: number): { timeline: Story
       if (lines.length === 0 && all.length > 0) continue; // fully elided: counted in `elided`, not an empty entry
       data = { ...data, lines, ...(dropped > 0 ? { elidedLines: dropped } : {}) };
     }
-    const container = str(data["container"]);
+    const container = containerNamed(e);
     timeline.push({
       seq: timeline.length,
       timestamp: e.timestamp,
@@ -476,40 +502,41 @@ function timelineOf(parsed: readonly Parsed[], bound: number): { timeline: Story
 export function buildStoryFile(entries: readonly ReadEntry[], contexts: readonly IncidentContext[], opts: BuildOptions): BuildResult {
   const { entries: unique, duplicates } = dedupeAndSort(entries);
   if (unique.length === 0) throw new RangeError("buildStoryFile: no entries");
-  const parsed: Parsed[] = unique.map((r) => ({ r, e: r.entry, data: parsePayload(r.entry) }));
-  const open = parsed.find((p) => p.e.entryKind === "open");
-  const close = parsed.find((p) => p.e.entryKind === "close");
-  const first = open ?? parsed[0]!;
-  const w = first.e.workload;
+  const all = unique.map((r) => r.entry);
+  const open = all.find((e): e is StoryEntry<"open"> => e.entryKind === "open");
+  const close = all.find((e): e is StoryEntry<"close"> => e.entryKind === "close");
+  const first = open ?? all[0]!;
+  const w = first.workload;
   const workload: StoryWorkloadRef = { apiVersion: w.apiVersion, kind: w.kind, name: w.name, uid: w.uid };
   const podAcc = new Map<string, PodAcc>();
-  for (const p of parsed) {
-    const pod = podFor(podAcc, p);
-    if (pod) applyToPod(pod, p);
+  for (const e of all) {
+    const pod = podFor(podAcc, e);
+    if (pod) applyToPod(pod, e);
   }
   const pods = finishPods(podAcc);
-  const incidents = incidentsOf(parsed, contexts);
-  const unreadLogs = unreadLogsOf(parsed);
-  const ownerChain = ownerChainOf(parsed, workload, pods, incidents);
-  const prevWindow = open ? int(open.data["previousWindow"]) : undefined;
-  const why = close ? String(close.data["why"] ?? "") : "snapshot";
-  const closeReason = (CLOSE_REASONS.includes(why) ? why : "shutdown") as CloseReason;
+  const incidents = incidentsOf(all, contexts);
+  const unreadLogs = unreadLogsOf(all);
+  const ownerChain = ownerChainOf(all, workload, pods, incidents);
+  const prevWindow = open?.open.previousWindow;
+  const closeReason: CloseReason = close ? close.close.why : "snapshot";
+  // Each entry's `data` in the file's JSON form, once (the line bound only replaces a log entry's lines).
+  const datas = all.map(storyTimelineData);
   const maxStreamSeq = Math.max(...unique.map((r) => r.streamSeq));
 
   const make = (bound: number) => {
-    const t = timelineOf(parsed, bound);
+    const t = timelineOf(all, datas, bound);
     const file: StoryFile = {
       schemaVersion: 1,
-      storyId: first.e.storyId,
-      window: first.e.window,
+      storyId: first.storyId,
+      window: first.window,
       ...(prevWindow !== undefined && prevWindow >= 0 ? { previousWindow: prevWindow } : {}),
-      tenant: first.e.tenant,
-      cluster: first.e.cluster,
-      namespace: first.e.namespace,
+      tenant: first.tenant,
+      cluster: first.cluster,
+      namespace: first.namespace,
       workload,
       ownerChain,
-      openedAt: first.e.timestamp,
-      ...(close ? { closedAt: close.e.timestamp } : {}),
+      openedAt: first.timestamp,
+      ...(close ? { closedAt: close.timestamp } : {}),
       closeReason,
       pods,
       timeline: t.timeline,

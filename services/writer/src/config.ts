@@ -68,7 +68,7 @@ export const configSchema = defineSchema(
         ackWait: field.duration({ description: "Redelivery timeout of an unacknowledged entry (long read-backs call working()).", default: "60s", example: "2m", min: 1000 }),
         maxDeliver: field.int({ description: "Deliveries before an entry is dead-lettered.", default: 10, example: 20, min: 1 }),
       },
-      { description: "Consumption of the story stream (durable consumer `writer`, shared by all replicas)." },
+      { description: "Consumption of the story stream (durable consumer `<cluster>_writer` on the cluster's subjects, shared by all replicas)." },
     ),
   },
   { httpPort: 9105 },

@@ -1,4 +1,6 @@
-// Reads a story window (and its incident contexts) back from JetStream with ephemeral ordered consumers.
+// Reads a story window (and its incident contexts) back from JetStream with ephemeral ordered consumers, each
+// deleted when its read ends (and dropped by the server after READ_INACTIVE_MS should the process die first),
+// so reads leave nothing on the stream however many stories there are.
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
 import { decodeIncidentContext, decodeStoryEntry, FARO_INCIDENT, FARO_STORY, incidentFilter, type IncidentContext, type StoryEntry } from "@faro/contracts";
 import type { ReadEntry } from "./build.js";
@@ -12,6 +14,9 @@ export interface ReadOptions {
   /** Told about failures that do not fail the read (closing the consumer). */
   onWarning?: (what: string, err: unknown) => void;
 }
+
+/** The server deletes a read-back consumer this long after its last pull (a process that died mid-read). */
+export const READ_INACTIVE_MS = 10_000;
 
 interface RawMsg {
   seq: number;
@@ -40,12 +45,17 @@ async function readUpTo(js: JetStreamClient, stream: string, filter: string, end
   try {
     consumer = await js.consumers.get(
       stream,
-      startSeq > 1 ? { filter_subjects: filter, deliver_policy: "by_start_sequence" as never, opt_start_seq: startSeq } : { filter_subjects: filter, deliver_policy: "all" as never },
+      startSeq > 1
+        ? { filter_subjects: filter, deliver_policy: "by_start_sequence" as never, opt_start_seq: startSeq, inactive_threshold: READ_INACTIVE_MS }
+        : { filter_subjects: filter, deliver_policy: "all" as never, inactive_threshold: READ_INACTIVE_MS },
     );
   } catch (err) {
     throw new ReadBackError(stream, filter, "creating the ordered consumer failed", { cause: err });
   }
-  const messages = await consumer.consume({ max_messages: 1024 }).catch((err: unknown) => {
+  const c = consumer;
+  const remove = () => c.delete().catch((err: unknown) => opts.onWarning?.("deleting a read's consumer", err));
+  const messages = await consumer.consume({ max_messages: 1024 }).catch(async (err: unknown) => {
+    await remove();
     throw new ReadBackError(stream, filter, "starting the read failed", { cause: err });
   });
   let stalled = false;
@@ -80,6 +90,7 @@ async function readUpTo(js: JetStreamClient, stream: string, filter: string, end
   } finally {
     clearTimeout(timer);
     await messages.close().catch((err: unknown) => opts.onWarning?.("closing a read", err));
+    await remove();
   }
   if (!reached) throw new ReadBackError(stream, filter, stalled ? `no message for ${opts.idleTimeoutMs}ms before sequence ${endSeq}` : `ended before sequence ${endSeq}`);
 }

@@ -1,4 +1,4 @@
-// The writer service on the kernel: consumes FARO_STORY as the shared durable `writer` and materialises story
+// The writer service on the kernel: consumes its cluster's FARO_STORY subjects as the shared durable `<cluster>_writer` and materialises story
 // windows as JSON files (on close, as periodic snapshots, on flush()). The kernel owns the NATS connection,
 // the streams and the dead letters; the writer owns its consumer group's work, its timers and its files.
 import fs from "node:fs/promises";
@@ -15,6 +15,7 @@ import { storyFilePath } from "./paths.js";
 import { lastSeqOf, readIncidents, readStoryWindow, type ReadOptions } from "./readback.js";
 import { scanRetention, type RetentionResult } from "./retention.js";
 
+/** Base name of the durable every replica shares (the kernel names it `<cluster>_writer`). */
 export const CONSUMER_NAME = "writer";
 
 /** The stage of the writer's dead letters: `faro.v1.dlq.writer.write`, id `dl:writer:write:<seq>`. */
@@ -60,22 +61,16 @@ interface Tracked extends Target {
 
 type Outcome = "final" | "snapshot" | "skipped";
 
-/** Incident ids by reason named by the window's incident entries (payloads that do not parse name none). */
+/** Incident ids by reason named by the window's incident entries. */
 function wantedIncidents(entries: readonly ReadEntry[]): Map<string, Set<string>> {
   const wanted = new Map<string, Set<string>>();
   for (const { entry } of entries) {
     if (entry.entryKind !== "incident") continue;
-    let p: { incidentId?: unknown; reason?: unknown };
-    try {
-      p = JSON.parse(entry.payloadJson || "{}") as typeof p;
-    } catch {
-      // The builder keeps the unparsable payload visible in the file (and validation reports it).
-      continue;
-    }
-    if (typeof p.incidentId !== "string" || typeof p.reason !== "string") continue;
-    const ids = wanted.get(p.reason) ?? new Set<string>();
-    ids.add(p.incidentId);
-    wanted.set(p.reason, ids);
+    const { incidentId, reason } = entry.incident;
+    if (!incidentId || !reason) continue;
+    const ids = wanted.get(reason) ?? new Set<string>();
+    ids.add(incidentId);
+    wanted.set(reason, ids);
   }
   return wanted;
 }
@@ -337,7 +332,8 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
     stream: FARO_STORY.name,
     consumer: {
       durable: CONSUMER_NAME,
-      filterSubject: storyFilter().replace(/(\.\*)+$/, ".>"),
+      // faro.v1.story.*.<cluster>.>: every tenant of this pipeline's cluster only.
+      filterSubject: storyFilter({ cluster: config.cluster }).replace(/(\.\*)+$/, ".>"),
       ackWaitMs: config.consumer.ackWait,
       maxDeliver: config.consumer.maxDeliver,
       maxAckPending: config.consumer.maxAckPending,
@@ -362,7 +358,7 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
     retentionTimer.unref();
     consuming = true;
     retentionTick();
-    logger.info({ durable: CONSUMER_NAME, dir, snapshotMs, concurrency: config.consumer.concurrency }, "writer consuming");
+    logger.info({ durable: group.name, dir, snapshotMs, concurrency: config.consumer.concurrency }, "writer consuming");
   }
 
   /**

@@ -1,5 +1,5 @@
 // Story files list the container instances whose log could not be read (the correlator's log entries
-// without lines carrying data.unread): one per instance, deterministic, schema-valid.
+// without lines carrying an unreadReason, data.unread in the file): one per instance, deterministic, schema-valid.
 import { decodeStoryEntry, encodeStoryEntry, validateStoryFile, type PodInstance } from "@faro/contracts";
 import { describe, expect, it } from "vitest";
 import { entry, story, type Built } from "../test/helpers.js";
@@ -9,8 +9,8 @@ const read = (bs: Built[], startSeq = 1): ReadEntry[] => bs.map((b, i) => ({ str
 const opts = { maxLogLines: 1000, maxBytes: 32 * 1024 * 1024 };
 
 /** The correlator's entry for an instance whose log was not read (services/correlator handleLogs). */
-function unread(s: ReturnType<typeof story>, pod: PodInstance, restartCount: number, reason: string, t: number, seq: number): Built {
-  const b = entry(s.sc, "web", "log", t, seq, `log of ${pod.name}/app (restart ${restartCount}) not read: …`, { container: "app", containerType: "regular", restartCount, source: "follow", seqStart: 0, lines: [], unread: { reason } }, pod);
+function unread(s: ReturnType<typeof story>, pod: PodInstance, restartCount: number, reason: "gone_before_read" | "not_served", t: number, seq: number): Built {
+  const b = entry(s.sc, "web", "log", t, seq, `log of ${pod.name}/app (restart ${restartCount}) not read: …`, { container: "app", containerType: "regular", restartCount, source: "follow", seqStart: 0, lines: [], unreadReason: reason }, pod);
   b.msgId = `se:${s.sc.storyId}:${s.sc.window}:unread:${pod.uid}:app:${restartCount}`;
   return b;
 }

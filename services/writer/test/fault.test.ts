@@ -36,6 +36,7 @@ function startWriterProcess(): Proc {
     env: {
       ...process.env,
       FARO_NATS_URL: nats.url,
+      FARO_CLUSTER: "sim",
       FARO_DIR: dir,
       FARO_HTTP_PORT: "0",
       FARO_HTTP_HOST: "127.0.0.1",

@@ -12,6 +12,7 @@ import {
   type IncidentContext,
   type PodInstance,
   type StoryEntry,
+  type StoryPayloads,
 } from "@faro/contracts";
 
 export const TENANT = "acme";
@@ -37,7 +38,11 @@ export interface Built {
 /** Seconds after a fixed base time, RFC3339. */
 export const at = (s: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, 0) + s * 1000).toISOString();
 
-export function entry(sc: StoryScope, name: string, kind: EntryKind, t: number, seq: number, summary: string, payload: unknown, pod?: PodInstance): Built {
+/**
+ * One entry of kind `kind` with its typed payload. Fields left out take their proto3 default when encoded
+ * (encodeStoryEntry), so a payload can say only what matters to the test.
+ */
+export function entry<K extends EntryKind>(sc: StoryScope, name: string, kind: K, t: number, seq: number, summary: string, payload: Partial<StoryPayloads[K]>, pod?: PodInstance): Built {
   const timestamp = at(t);
   return {
     msgId: `se:${sc.storyId}:${sc.window}:${kind}:${seq}`,
@@ -53,9 +58,9 @@ export function entry(sc: StoryScope, name: string, kind: EntryKind, t: number, 
       entryKind: kind,
       timestamp,
       ...(pod ? { pod } : {}),
-      payloadJson: JSON.stringify(payload),
       summary,
-    },
+      [kind]: payload,
+    } as unknown as Encodable<StoryEntry>,
   };
 }
 
@@ -90,19 +95,25 @@ export function story(name: string, opts: { namespace?: string; window?: number;
   const p2: PodInstance = { name: `${rs}-bbbbb`, uid: `pod-${name}-2`, node: "node-2", replacesPodUid: p1.uid };
   const out: Built[] = [];
   let seq = 100;
-  const add = (kind: EntryKind, t: number, summary: string, payload: unknown, pod?: PodInstance) => out.push(entry(sc, name, kind, t, (seq += 16), summary, payload, pod));
-  add("open", 0, `story of Deployment ${name}: window ${sc.window} opened`, { window: sc.window, previousWindow: sc.window > 0 ? sc.window - 1 : null, root: { kind: "Deployment", name }, ownerChain: [] });
-  add("change", 0, `Deployment ${name} created`, { type: "ADDED", resourceVersion: "1", kind: "Deployment", name, diff: [{ path: "", op: "add", to: { apiVersion: "apps/v1", kind: "Deployment", metadata: { name, uid: `dep-${name}` } } }] });
+  const add = <K extends EntryKind>(kind: K, t: number, summary: string, payload: Partial<StoryPayloads[K]>, pod?: PodInstance) => out.push(entry(sc, name, kind, t, (seq += 16), summary, payload, pod));
+  const ended = (exitCode: number, reason: string) => ({ exitCode, reason, startedAt: "", finishedAt: "" });
+  add("open", 0, `story of Deployment ${name}: window ${sc.window} opened`, {
+    window: sc.window,
+    ...(sc.window > 0 ? { previousWindow: sc.window - 1 } : {}),
+    root: { apiVersion: "apps/v1", kind: "Deployment", name, uid: `dep-${name}` },
+    ownerChain: [],
+  });
+  add("change", 0, `Deployment ${name} created`, { type: "ADDED", resourceVersion: "1", kind: "Deployment", name, objectJson: JSON.stringify({ apiVersion: "apps/v1", kind: "Deployment", metadata: { name, uid: `dep-${name}` } }) });
   add("change", 1, `ReplicaSet ${rs} created`, {
     type: "ADDED",
     resourceVersion: "2",
     kind: "ReplicaSet",
     name: rs,
-    diff: [{ path: "", op: "add", to: { apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name: rs, uid: `rs-${rs}`, ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name, uid: `dep-${name}`, controller: true }] } } }],
+    objectJson: JSON.stringify({ apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name: rs, uid: `rs-${rs}`, ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name, uid: `dep-${name}`, controller: true }] } }),
   });
-  add("change", 2, `Pod ${p1.name} created`, { type: "ADDED", resourceVersion: "3", kind: "Pod", name: p1.name, diff: [{ path: "", op: "add", to: podObject(p1.name, p1.uid, rs, 2, 0) }] }, p1);
-  add("lifecycle", 3, `pod ${p1.name} scheduled to node-1`, { what: "scheduled", container: null, node: "node-1" }, p1);
-  add("lifecycle", 4, "container init-db terminated", { what: "terminated", container: "init-db", containerType: "init", restartCount: 0, exitCode: 0, reason: "Completed" }, p1);
+  add("change", 2, `Pod ${p1.name} created`, { type: "ADDED", resourceVersion: "3", kind: "Pod", name: p1.name, objectJson: JSON.stringify(podObject(p1.name, p1.uid, rs, 2, 0)) }, p1);
+  add("lifecycle", 3, `pod ${p1.name} scheduled to node-1`, { what: "scheduled", node: "node-1" }, p1);
+  add("lifecycle", 4, "container init-db terminated", { what: "terminated", container: "init-db", containerType: "init", restartCount: 0, termination: ended(0, "Completed") }, p1);
   add("lifecycle", 5, "container app started", { what: "started", container: "app", containerType: "regular", restartCount: 0 }, p1);
   const logLines: Record<string, number> = {};
   const batches = opts.logBatches ?? 2;
@@ -117,12 +128,12 @@ export function story(name: string, opts: { namespace?: string; window?: number;
   };
   logs(p1, 6, 0);
   add("event", 10, `Warning BackOff Pod/${p1.name}: Back-off restarting failed container`, { reason: "BackOff", type: "Warning", message: "Back-off restarting failed container", count: 3, source: "kubelet" }, p1);
-  add("lifecycle", 11, "container app restarted (restart 1, exit code 137, OOMKilled)", { what: "restarted", container: "app", containerType: "regular", restartCount: 1, exitCode: 137, reason: "OOMKilled", waiting: null }, p1);
+  add("lifecycle", 11, "container app restarted (restart 1, exit code 137, OOMKilled)", { what: "restarted", container: "app", containerType: "regular", restartCount: 1, termination: ended(137, "OOMKilled") }, p1);
   const incidentId = `i-${name}-oom`;
   add("incident", 11, "incident OOMKilled (high): container app was OOMKilled", { incidentId, reason: "OOMKilled", severity: "high", container: "app", repeatCount: 1, isUpdate: false, exitCode: 137 }, p1);
-  add("change", 12, `Pod ${p1.name} deleted`, { type: "DELETED", resourceVersion: "9", kind: "Pod", name: p1.name, diff: [{ path: "", op: "remove" }] }, p1);
-  add("lifecycle", 12, `pod ${p1.name} deleted`, { what: "deleted", container: null }, p1);
-  add("change", 13, `Pod ${p2.name} created`, { type: "ADDED", resourceVersion: "10", kind: "Pod", name: p2.name, diff: [{ path: "", op: "add", to: podObject(p2.name, p2.uid, rs, 13, 0) }] }, p2);
+  add("change", 12, `Pod ${p1.name} deleted`, { type: "DELETED", resourceVersion: "9", kind: "Pod", name: p1.name }, p1);
+  add("lifecycle", 12, `pod ${p1.name} deleted`, { what: "deleted" }, p1);
+  add("change", 13, `Pod ${p2.name} created`, { type: "ADDED", resourceVersion: "10", kind: "Pod", name: p2.name, objectJson: JSON.stringify(podObject(p2.name, p2.uid, rs, 13, 0)) }, p2);
   add("lifecycle", 13, `pod ${p2.name} replaces pod ${p1.name}`, { what: "replaced", replacesPod: p1.name, replacesPodUid: p1.uid }, p2);
   add("lifecycle", 14, "container app started", { what: "started", container: "app", containerType: "regular", restartCount: 0 }, p2);
   logs(p2, 15, 0);

@@ -15,7 +15,7 @@ let dir: string;
 const children: ChildProcess[] = [];
 const web = story("web");
 const pod = { name: "web-7d9f-zzzzz", uid: "pod-z", node: "node-1", replacesPodUid: "" };
-const marker = entry(web.sc, "web", "log", 21, 900, `log of ${pod.name}/app (restart 0) not read: the pod was deleted before its log was read`, { container: "app", containerType: "regular", restartCount: 0, source: "follow", seqStart: 0, lines: [], unread: { reason: "gone_before_read" } }, pod);
+const marker = entry(web.sc, "web", "log", 21, 900, `log of ${pod.name}/app (restart 0) not read: the pod was deleted before its log was read`, { container: "app", containerType: "regular", restartCount: 0, source: "follow", seqStart: 0, lines: [], unreadReason: "gone_before_read" }, pod);
 
 const read = (bs: Built[]) => bs.map((b, i) => ({ streamSeq: i + 1, msgId: b.msgId, entry: decodeStoryEntry(encodeStoryEntry(b.entry)) }));
 

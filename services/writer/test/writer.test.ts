@@ -11,7 +11,7 @@ import { startNats, type ManagedServer } from "@faro/test-harness";
 import { writerService } from "../src/definition.js";
 import { storyFilePath } from "../src/paths.js";
 import type { Writer } from "../src/service.js";
-import { entry, publishEntries, publishIncident, story, until } from "./helpers.js";
+import { CLUSTER, entry, publishEntries, publishIncident, story, until } from "./helpers.js";
 
 let nats: ManagedServer;
 let bus: Bus;
@@ -26,7 +26,7 @@ function tmpDir(): string {
 }
 
 function config(dir: string, extra: string[] = []) {
-  return loadServiceConfig(writerService, { argv: ["--nats.url", nats.url, "--dir", dir, "--log.level", "warn", "--snapshot.interval", "0", "--http.port", "0", "--http.host", "127.0.0.1", ...extra], env: {} });
+  return loadServiceConfig(writerService, { argv: ["--nats.url", nats.url, "--cluster", CLUSTER, "--dir", dir, "--log.level", "warn", "--snapshot.interval", "0", "--http.port", "0", "--http.host", "127.0.0.1", ...extra], env: {} });
 }
 
 /** Starts a writer through the kernel (the same path as `faro run writer`); `http` serves the contract endpoints. */
@@ -156,6 +156,44 @@ describe("writer", () => {
     await until(async () => (await count(pair, "faro_writer_files_written_total", { kind: "final" })) === stories.length + 1, 60_000, "the rewrite");
     expect(fs.readFileSync(files[0]!, "utf8")).toBe(before[0]);
     expect(allFiles(dir)).toHaveLength(stories.length);
+    await stopAll();
+  });
+
+  it("read-backs leave no consumer behind: FARO_STORY keeps only the writer's durable, however many stories", async () => {
+    const dir = tmpDir();
+    const w = await startWriter(dir, ["--snapshot.interval", "50ms"]);
+    const consumers = async (stream: string) => {
+      const names: string[] = [];
+      for await (const ci of bus.jsm.consumers.list(stream)) names.push(ci.name);
+      return names;
+    };
+    // Sampled all along: snapshots and closes each read their window (and incidents) back with a consumer of their own.
+    let most = 0;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        most = Math.max(most, (await consumers("FARO_STORY")).length + (await consumers("FARO_INCIDENT")).length);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      const stories = Array.from({ length: 14 }, (_, i) => story(`rb-${i}`, { logBatches: 2, linesPerBatch: 3 }));
+      for (const s of stories) {
+        await publishIncident(bus.js, s.incident);
+        await publishEntries(bus.js, s.sc, s.entries);
+      }
+      await until(async () => (await count([w], "faro_writer_files_written_total", { kind: "snapshot" })) >= stories.length, 60_000, "a snapshot of every story");
+      await Promise.all(stories.map((s) => publishEntries(bus.js, s.sc, [s.close])));
+      await until(async () => (await count([w], "faro_writer_files_written_total", { kind: "final" })) >= stories.length, 60_000, "every story file");
+    } finally {
+      sampling = false;
+      await sampler;
+    }
+    expect(await consumers("FARO_STORY")).toEqual([`${CLUSTER}_writer`]);
+    expect(await consumers("FARO_INCIDENT")).toEqual([]);
+    // The durable plus the reads in flight at once (at most one per handler).
+    expect(most).toBeLessThanOrEqual(1 + 2 * 64);
+    expect(most).toBeGreaterThanOrEqual(1);
     await stopAll();
   });
 

@@ -1071,7 +1071,7 @@ export namespace faro {
         /** Properties of a StoryEntry. */
         interface IStoryEntry {
 
-            /** StoryEntry schemaVersion */
+            /** 2 */
             schemaVersion?: (number|null);
 
             /** StoryEntry storyId */
@@ -1107,14 +1107,40 @@ export namespace faro {
             /** absent when the entry is not about one pod */
             pod?: (faro.v1.IPodInstance|null);
 
-            /** StoryEntry payloadJson */
-            payloadJson?: (string|null);
-
             /** StoryEntry summary */
             summary?: (string|null);
+
+            /** StoryEntry open */
+            open?: (faro.v1.IOpenPayload|null);
+
+            /** StoryEntry change */
+            change?: (faro.v1.IChangePayload|null);
+
+            /** StoryEntry lifecycle */
+            lifecycle?: (faro.v1.ILifecyclePayload|null);
+
+            /** StoryEntry event */
+            event?: (faro.v1.IEventPayload|null);
+
+            /** StoryEntry log */
+            log?: (faro.v1.ILogPayload|null);
+
+            /** StoryEntry incident */
+            incident?: (faro.v1.IIncidentPayload|null);
+
+            /** StoryEntry close */
+            close?: (faro.v1.IClosePayload|null);
+
+            /** StoryEntry snapshot */
+            snapshot?: (faro.v1.ISnapshotPayload|null);
         }
 
-        /** One entry of a workload's story, published by the correlator. */
+        /**
+         * One entry of a workload's story, published by the correlator. schema_version 2: the payload is the
+         * typed `payload` oneof, whose case is named like entry_kind (docs/decisions/0009-typed-story-payloads.md).
+         * Version 1 entries carried it as JSON in field 13 (payload_json, now reserved); @faro/contracts still
+         * decodes them into the typed form.
+         */
         class StoryEntry implements IStoryEntry {
 
             /**
@@ -1123,7 +1149,7 @@ export namespace faro {
              */
             constructor(properties?: faro.v1.IStoryEntry);
 
-            /** StoryEntry schemaVersion. */
+            /** 2 */
             public schemaVersion: number;
 
             /** StoryEntry storyId. */
@@ -1159,11 +1185,35 @@ export namespace faro {
             /** absent when the entry is not about one pod */
             public pod?: (faro.v1.IPodInstance|null);
 
-            /** StoryEntry payloadJson. */
-            public payloadJson: string;
-
             /** StoryEntry summary. */
             public summary: string;
+
+            /** StoryEntry open. */
+            public open?: (faro.v1.IOpenPayload|null);
+
+            /** StoryEntry change. */
+            public change?: (faro.v1.IChangePayload|null);
+
+            /** StoryEntry lifecycle. */
+            public lifecycle?: (faro.v1.ILifecyclePayload|null);
+
+            /** StoryEntry event. */
+            public event?: (faro.v1.IEventPayload|null);
+
+            /** StoryEntry log. */
+            public log?: (faro.v1.ILogPayload|null);
+
+            /** StoryEntry incident. */
+            public incident?: (faro.v1.IIncidentPayload|null);
+
+            /** StoryEntry close. */
+            public close?: (faro.v1.IClosePayload|null);
+
+            /** StoryEntry snapshot. */
+            public snapshot?: (faro.v1.ISnapshotPayload|null);
+
+            /** Exactly one case is set: the one named by entry_kind. */
+            public payload?: ("open"|"change"|"lifecycle"|"event"|"log"|"incident"|"close"|"snapshot");
 
             /**
              * Creates a new StoryEntry instance using the specified properties.
@@ -1220,6 +1270,1034 @@ export namespace faro {
 
             /**
              * Gets the default type url for StoryEntry
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an OpenPayload. */
+        interface IOpenPayload {
+
+            /** OpenPayload window */
+            window?: (number|null);
+
+            /** the window this one continues; absent for a story's first window */
+            previousWindow?: (number|null);
+
+            /** the root workload */
+            root?: (faro.v1.IWorkloadRef|null);
+
+            /** the chain above the object that opened the window, root last */
+            ownerChain?: (faro.v1.IWorkloadRef[]|null);
+        }
+
+        /** entry_kind "open": a story window opened. */
+        class OpenPayload implements IOpenPayload {
+
+            /**
+             * Constructs a new OpenPayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IOpenPayload);
+
+            /** OpenPayload window. */
+            public window: number;
+
+            /** the window this one continues; absent for a story's first window */
+            public previousWindow?: (number|null);
+
+            /** the root workload */
+            public root?: (faro.v1.IWorkloadRef|null);
+
+            /** the chain above the object that opened the window, root last */
+            public ownerChain: faro.v1.IWorkloadRef[];
+
+            /**
+             * Creates a new OpenPayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns OpenPayload instance
+             */
+            public static create(properties?: faro.v1.IOpenPayload): faro.v1.OpenPayload;
+
+            /**
+             * Encodes the specified OpenPayload message. Does not implicitly {@link faro.v1.OpenPayload.verify|verify} messages.
+             * @param message OpenPayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IOpenPayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an OpenPayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns OpenPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.OpenPayload;
+
+            /**
+             * Verifies an OpenPayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an OpenPayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns OpenPayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.OpenPayload;
+
+            /**
+             * Creates a plain object from an OpenPayload message. Also converts values to other types if specified.
+             * @param message OpenPayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.OpenPayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this OpenPayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for OpenPayload
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a ChangePayload. */
+        interface IChangePayload {
+
+            /** ADDED | MODIFIED | DELETED */
+            type?: (string|null);
+
+            /** ChangePayload resourceVersion */
+            resourceVersion?: (string|null);
+
+            /** ChangePayload kind */
+            kind?: (string|null);
+
+            /** ChangePayload name */
+            name?: (string|null);
+
+            /**
+             * JSON: the whole (redacted) object, when this is the first version the story sees (ADDED, or the
+             * first MODIFIED seen).
+             */
+            objectJson?: (string|null);
+
+            /**
+             * JSON: what changed since the previous version, a JSON-Patch-like array of
+             * {"op": "add"|"remove"|"replace", "path": JSON pointer, "from"?: old value, "to"?: new value}.
+             */
+            diffJson?: (string|null);
+        }
+
+        /**
+         * entry_kind "change": a new version of an object of the story. Exactly one of object_json and
+         * diff_json is set, except for DELETED, which has neither.
+         */
+        class ChangePayload implements IChangePayload {
+
+            /**
+             * Constructs a new ChangePayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IChangePayload);
+
+            /** ADDED | MODIFIED | DELETED */
+            public type: string;
+
+            /** ChangePayload resourceVersion. */
+            public resourceVersion: string;
+
+            /** ChangePayload kind. */
+            public kind: string;
+
+            /** ChangePayload name. */
+            public name: string;
+
+            /**
+             * JSON: the whole (redacted) object, when this is the first version the story sees (ADDED, or the
+             * first MODIFIED seen).
+             */
+            public objectJson: string;
+
+            /**
+             * JSON: what changed since the previous version, a JSON-Patch-like array of
+             * {"op": "add"|"remove"|"replace", "path": JSON pointer, "from"?: old value, "to"?: new value}.
+             */
+            public diffJson: string;
+
+            /**
+             * Creates a new ChangePayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ChangePayload instance
+             */
+            public static create(properties?: faro.v1.IChangePayload): faro.v1.ChangePayload;
+
+            /**
+             * Encodes the specified ChangePayload message. Does not implicitly {@link faro.v1.ChangePayload.verify|verify} messages.
+             * @param message ChangePayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IChangePayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ChangePayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns ChangePayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.ChangePayload;
+
+            /**
+             * Verifies a ChangePayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a ChangePayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns ChangePayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.ChangePayload;
+
+            /**
+             * Creates a plain object from a ChangePayload message. Also converts values to other types if specified.
+             * @param message ChangePayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.ChangePayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ChangePayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for ChangePayload
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a ContainerTermination. */
+        interface IContainerTermination {
+
+            /** ContainerTermination exitCode */
+            exitCode?: (number|null);
+
+            /** ContainerTermination reason */
+            reason?: (string|null);
+
+            /** RFC3339, "" when the status does not say */
+            startedAt?: (string|null);
+
+            /** RFC3339, "" when the status does not say */
+            finishedAt?: (string|null);
+        }
+
+        /** How a container instance ended, as its status told it. */
+        class ContainerTermination implements IContainerTermination {
+
+            /**
+             * Constructs a new ContainerTermination.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IContainerTermination);
+
+            /** ContainerTermination exitCode. */
+            public exitCode?: (number|null);
+
+            /** ContainerTermination reason. */
+            public reason: string;
+
+            /** RFC3339, "" when the status does not say */
+            public startedAt: string;
+
+            /** RFC3339, "" when the status does not say */
+            public finishedAt: string;
+
+            /**
+             * Creates a new ContainerTermination instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ContainerTermination instance
+             */
+            public static create(properties?: faro.v1.IContainerTermination): faro.v1.ContainerTermination;
+
+            /**
+             * Encodes the specified ContainerTermination message. Does not implicitly {@link faro.v1.ContainerTermination.verify|verify} messages.
+             * @param message ContainerTermination message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IContainerTermination, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ContainerTermination message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns ContainerTermination
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.ContainerTermination;
+
+            /**
+             * Verifies a ContainerTermination message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a ContainerTermination message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns ContainerTermination
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.ContainerTermination;
+
+            /**
+             * Creates a plain object from a ContainerTermination message. Also converts values to other types if specified.
+             * @param message ContainerTermination
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.ContainerTermination, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ContainerTermination to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for ContainerTermination
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a LifecyclePayload. */
+        interface ILifecyclePayload {
+
+            /** scheduled | phase | started | restarted | terminated | terminating | deleted | replaced */
+            what?: (string|null);
+
+            /** LifecyclePayload container */
+            container?: (string|null);
+
+            /** init | regular | ephemeral; "" when there is no container */
+            containerType?: (string|null);
+
+            /** LifecyclePayload restartCount */
+            restartCount?: (number|null);
+
+            /** LifecyclePayload termination */
+            termination?: (faro.v1.IContainerTermination|null);
+
+            /** the container's waiting reason after a restart (e.g. CrashLoopBackOff), "" if none */
+            waiting?: (string|null);
+
+            /** LifecyclePayload node */
+            node?: (string|null);
+
+            /** LifecyclePayload phase */
+            phase?: (string|null);
+
+            /** LifecyclePayload previousPhase */
+            previousPhase?: (string|null);
+
+            /** LifecyclePayload deletionTimestamp */
+            deletionTimestamp?: (string|null);
+
+            /** LifecyclePayload replacesPod */
+            replacesPod?: (string|null);
+
+            /** LifecyclePayload replacesPodUid */
+            replacesPodUid?: (string|null);
+        }
+
+        /**
+         * entry_kind "lifecycle": a pod lifecycle transition. Which fields are set depends on `what`:
+         * scheduled    node
+         * phase        phase, previous_phase ("" when the pod is first seen)
+         * started      container, container_type, restart_count (the instance that started)
+         * restarted    container, container_type, restart_count (the new instance); for the latest restart
+         * the status reported, termination (how instance restart_count - 1 ended) and waiting
+         * terminated   container, container_type, restart_count, termination
+         * terminating  deletion_timestamp
+         * deleted      nothing more
+         * replaced     replaces_pod, replaces_pod_uid (the pod this one replaces)
+         */
+        class LifecyclePayload implements ILifecyclePayload {
+
+            /**
+             * Constructs a new LifecyclePayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.ILifecyclePayload);
+
+            /** scheduled | phase | started | restarted | terminated | terminating | deleted | replaced */
+            public what: string;
+
+            /** LifecyclePayload container. */
+            public container: string;
+
+            /** init | regular | ephemeral; "" when there is no container */
+            public containerType: string;
+
+            /** LifecyclePayload restartCount. */
+            public restartCount: number;
+
+            /** LifecyclePayload termination. */
+            public termination?: (faro.v1.IContainerTermination|null);
+
+            /** the container's waiting reason after a restart (e.g. CrashLoopBackOff), "" if none */
+            public waiting: string;
+
+            /** LifecyclePayload node. */
+            public node: string;
+
+            /** LifecyclePayload phase. */
+            public phase: string;
+
+            /** LifecyclePayload previousPhase. */
+            public previousPhase: string;
+
+            /** LifecyclePayload deletionTimestamp. */
+            public deletionTimestamp: string;
+
+            /** LifecyclePayload replacesPod. */
+            public replacesPod: string;
+
+            /** LifecyclePayload replacesPodUid. */
+            public replacesPodUid: string;
+
+            /**
+             * Creates a new LifecyclePayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LifecyclePayload instance
+             */
+            public static create(properties?: faro.v1.ILifecyclePayload): faro.v1.LifecyclePayload;
+
+            /**
+             * Encodes the specified LifecyclePayload message. Does not implicitly {@link faro.v1.LifecyclePayload.verify|verify} messages.
+             * @param message LifecyclePayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.ILifecyclePayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LifecyclePayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns LifecyclePayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.LifecyclePayload;
+
+            /**
+             * Verifies a LifecyclePayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a LifecyclePayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns LifecyclePayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.LifecyclePayload;
+
+            /**
+             * Creates a plain object from a LifecyclePayload message. Also converts values to other types if specified.
+             * @param message LifecyclePayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.LifecyclePayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this LifecyclePayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for LifecyclePayload
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an EventPayload. */
+        interface IEventPayload {
+
+            /** EventPayload reason */
+            reason?: (string|null);
+
+            /** Normal | Warning (free string in the API) */
+            type?: (string|null);
+
+            /** EventPayload message */
+            message?: (string|null);
+
+            /** EventPayload count */
+            count?: (number|null);
+
+            /** EventPayload firstTimestamp */
+            firstTimestamp?: (string|null);
+
+            /** EventPayload lastTimestamp */
+            lastTimestamp?: (string|null);
+
+            /** EventPayload eventTime */
+            eventTime?: (string|null);
+
+            /** source component, else the reporting controller */
+            source?: (string|null);
+
+            /** EventPayload involved */
+            involved?: (faro.v1.IObjectRef|null);
+
+            /** the Event object's name */
+            name?: (string|null);
+        }
+
+        /** entry_kind "event": a Kubernetes Event about an object of the story. */
+        class EventPayload implements IEventPayload {
+
+            /**
+             * Constructs a new EventPayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IEventPayload);
+
+            /** EventPayload reason. */
+            public reason: string;
+
+            /** Normal | Warning (free string in the API) */
+            public type: string;
+
+            /** EventPayload message. */
+            public message: string;
+
+            /** EventPayload count. */
+            public count: number;
+
+            /** EventPayload firstTimestamp. */
+            public firstTimestamp: string;
+
+            /** EventPayload lastTimestamp. */
+            public lastTimestamp: string;
+
+            /** EventPayload eventTime. */
+            public eventTime: string;
+
+            /** source component, else the reporting controller */
+            public source: string;
+
+            /** EventPayload involved. */
+            public involved?: (faro.v1.IObjectRef|null);
+
+            /** the Event object's name */
+            public name: string;
+
+            /**
+             * Creates a new EventPayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns EventPayload instance
+             */
+            public static create(properties?: faro.v1.IEventPayload): faro.v1.EventPayload;
+
+            /**
+             * Encodes the specified EventPayload message. Does not implicitly {@link faro.v1.EventPayload.verify|verify} messages.
+             * @param message EventPayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IEventPayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an EventPayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns EventPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.EventPayload;
+
+            /**
+             * Verifies an EventPayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an EventPayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns EventPayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.EventPayload;
+
+            /**
+             * Creates a plain object from an EventPayload message. Also converts values to other types if specified.
+             * @param message EventPayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.EventPayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this EventPayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for EventPayload
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a LogPayload. */
+        interface ILogPayload {
+
+            /** LogPayload container */
+            container?: (string|null);
+
+            /** init | regular | ephemeral */
+            containerType?: (string|null);
+
+            /** LogPayload restartCount */
+            restartCount?: (number|null);
+
+            /** follow | previous */
+            source?: (string|null);
+
+            /** index of lines[0] in the instance's stream */
+            seqStart?: (number|null);
+
+            /** LogPayload lines */
+            lines?: (faro.v1.ILogLine[]|null);
+
+            /** gone_before_read | not_served; "" when the entry has lines */
+            unreadReason?: (string|null);
+        }
+
+        /**
+         * entry_kind "log": log lines of ONE container instance, or (no lines, unread_reason set) the news that
+         * lines of the instance could not be read.
+         */
+        class LogPayload implements ILogPayload {
+
+            /**
+             * Constructs a new LogPayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.ILogPayload);
+
+            /** LogPayload container. */
+            public container: string;
+
+            /** init | regular | ephemeral */
+            public containerType: string;
+
+            /** LogPayload restartCount. */
+            public restartCount: number;
+
+            /** follow | previous */
+            public source: string;
+
+            /** index of lines[0] in the instance's stream */
+            public seqStart: number;
+
+            /** LogPayload lines. */
+            public lines: faro.v1.ILogLine[];
+
+            /** gone_before_read | not_served; "" when the entry has lines */
+            public unreadReason: string;
+
+            /**
+             * Creates a new LogPayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns LogPayload instance
+             */
+            public static create(properties?: faro.v1.ILogPayload): faro.v1.LogPayload;
+
+            /**
+             * Encodes the specified LogPayload message. Does not implicitly {@link faro.v1.LogPayload.verify|verify} messages.
+             * @param message LogPayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.ILogPayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a LogPayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns LogPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.LogPayload;
+
+            /**
+             * Verifies a LogPayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a LogPayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns LogPayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.LogPayload;
+
+            /**
+             * Creates a plain object from a LogPayload message. Also converts values to other types if specified.
+             * @param message LogPayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.LogPayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this LogPayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for LogPayload
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an IncidentPayload. */
+        interface IIncidentPayload {
+
+            /** IncidentPayload incidentId */
+            incidentId?: (string|null);
+
+            /** IncidentPayload reason */
+            reason?: (string|null);
+
+            /** critical | high | medium | low | info */
+            severity?: (string|null);
+
+            /** "" for pod- or workload-level failures */
+            container?: (string|null);
+
+            /** IncidentPayload repeatCount */
+            repeatCount?: (number|null);
+
+            /** IncidentPayload isUpdate */
+            isUpdate?: (boolean|null);
+
+            /** IncidentPayload exitCode */
+            exitCode?: (number|null);
+
+            /** IncidentPayload firstSeen */
+            firstSeen?: (string|null);
+
+            /** IncidentPayload lastSeen */
+            lastSeen?: (string|null);
+        }
+
+        /**
+         * entry_kind "incident": an incident (or an update of it) detected in the story; the full context is the
+         * IncidentContext with the same incident_id and repeat_count on faro.v1.incident.*.
+         */
+        class IncidentPayload implements IIncidentPayload {
+
+            /**
+             * Constructs a new IncidentPayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IIncidentPayload);
+
+            /** IncidentPayload incidentId. */
+            public incidentId: string;
+
+            /** IncidentPayload reason. */
+            public reason: string;
+
+            /** critical | high | medium | low | info */
+            public severity: string;
+
+            /** "" for pod- or workload-level failures */
+            public container: string;
+
+            /** IncidentPayload repeatCount. */
+            public repeatCount: number;
+
+            /** IncidentPayload isUpdate. */
+            public isUpdate: boolean;
+
+            /** IncidentPayload exitCode. */
+            public exitCode?: (number|null);
+
+            /** IncidentPayload firstSeen. */
+            public firstSeen: string;
+
+            /** IncidentPayload lastSeen. */
+            public lastSeen: string;
+
+            /**
+             * Creates a new IncidentPayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns IncidentPayload instance
+             */
+            public static create(properties?: faro.v1.IIncidentPayload): faro.v1.IncidentPayload;
+
+            /**
+             * Encodes the specified IncidentPayload message. Does not implicitly {@link faro.v1.IncidentPayload.verify|verify} messages.
+             * @param message IncidentPayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IIncidentPayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an IncidentPayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns IncidentPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.IncidentPayload;
+
+            /**
+             * Verifies an IncidentPayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an IncidentPayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns IncidentPayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.IncidentPayload;
+
+            /**
+             * Creates a plain object from an IncidentPayload message. Also converts values to other types if specified.
+             * @param message IncidentPayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.IncidentPayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this IncidentPayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for IncidentPayload
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a ClosePayload. */
+        interface IClosePayload {
+
+            /** idle | root-deleted | max-length */
+            why?: (string|null);
+
+            /** ClosePayload window */
+            window?: (number|null);
+
+            /** max-length: the window the story continues in */
+            next?: (number|null);
+        }
+
+        /** entry_kind "close": a story window closed. */
+        class ClosePayload implements IClosePayload {
+
+            /**
+             * Constructs a new ClosePayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IClosePayload);
+
+            /** idle | root-deleted | max-length */
+            public why: string;
+
+            /** ClosePayload window. */
+            public window: number;
+
+            /** max-length: the window the story continues in */
+            public next?: (number|null);
+
+            /**
+             * Creates a new ClosePayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns ClosePayload instance
+             */
+            public static create(properties?: faro.v1.IClosePayload): faro.v1.ClosePayload;
+
+            /**
+             * Encodes the specified ClosePayload message. Does not implicitly {@link faro.v1.ClosePayload.verify|verify} messages.
+             * @param message ClosePayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IClosePayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a ClosePayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns ClosePayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.ClosePayload;
+
+            /**
+             * Verifies a ClosePayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a ClosePayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns ClosePayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.ClosePayload;
+
+            /**
+             * Creates a plain object from a ClosePayload message. Also converts values to other types if specified.
+             * @param message ClosePayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.ClosePayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this ClosePayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for ClosePayload
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a SnapshotPayload. */
+        interface ISnapshotPayload {
+        }
+
+        /** entry_kind "snapshot": reserved; no field yet. */
+        class SnapshotPayload implements ISnapshotPayload {
+
+            /**
+             * Constructs a new SnapshotPayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.ISnapshotPayload);
+
+            /**
+             * Creates a new SnapshotPayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns SnapshotPayload instance
+             */
+            public static create(properties?: faro.v1.ISnapshotPayload): faro.v1.SnapshotPayload;
+
+            /**
+             * Encodes the specified SnapshotPayload message. Does not implicitly {@link faro.v1.SnapshotPayload.verify|verify} messages.
+             * @param message SnapshotPayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.ISnapshotPayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a SnapshotPayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns SnapshotPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.SnapshotPayload;
+
+            /**
+             * Verifies a SnapshotPayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a SnapshotPayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns SnapshotPayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.SnapshotPayload;
+
+            /**
+             * Creates a plain object from a SnapshotPayload message. Also converts values to other types if specified.
+             * @param message SnapshotPayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.SnapshotPayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this SnapshotPayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for SnapshotPayload
              * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
              * @returns The default type url
              */

@@ -3599,7 +3599,7 @@ export const faro = $root.faro = (() => {
              * Properties of a StoryEntry.
              * @memberof faro.v1
              * @interface IStoryEntry
-             * @property {number|null} [schemaVersion] StoryEntry schemaVersion
+             * @property {number|null} [schemaVersion] 2
              * @property {string|null} [storyId] StoryEntry storyId
              * @property {number|null} [window] StoryEntry window
              * @property {number|null} [seq] position within the story window
@@ -3611,14 +3611,24 @@ export const faro = $root.faro = (() => {
              * @property {string|null} [entryKind] open | change | lifecycle | event | log | incident | close | snapshot
              * @property {string|null} [timestamp] source time, RFC3339
              * @property {faro.v1.IPodInstance|null} [pod] absent when the entry is not about one pod
-             * @property {string|null} [payloadJson] StoryEntry payloadJson
              * @property {string|null} [summary] StoryEntry summary
+             * @property {faro.v1.IOpenPayload|null} [open] StoryEntry open
+             * @property {faro.v1.IChangePayload|null} [change] StoryEntry change
+             * @property {faro.v1.ILifecyclePayload|null} [lifecycle] StoryEntry lifecycle
+             * @property {faro.v1.IEventPayload|null} [event] StoryEntry event
+             * @property {faro.v1.ILogPayload|null} [log] StoryEntry log
+             * @property {faro.v1.IIncidentPayload|null} [incident] StoryEntry incident
+             * @property {faro.v1.IClosePayload|null} [close] StoryEntry close
+             * @property {faro.v1.ISnapshotPayload|null} [snapshot] StoryEntry snapshot
              */
 
             /**
              * Constructs a new StoryEntry.
              * @memberof faro.v1
-             * @classdesc One entry of a workload's story, published by the correlator.
+             * @classdesc One entry of a workload's story, published by the correlator. schema_version 2: the payload is the
+             * typed `payload` oneof, whose case is named like entry_kind (docs/decisions/0009-typed-story-payloads.md).
+             * Version 1 entries carried it as JSON in field 13 (payload_json, now reserved); @faro/contracts still
+             * decodes them into the typed form.
              * @implements IStoryEntry
              * @constructor
              * @param {faro.v1.IStoryEntry=} [properties] Properties to set
@@ -3631,7 +3641,7 @@ export const faro = $root.faro = (() => {
             }
 
             /**
-             * StoryEntry schemaVersion.
+             * 2
              * @member {number} schemaVersion
              * @memberof faro.v1.StoryEntry
              * @instance
@@ -3727,20 +3737,90 @@ export const faro = $root.faro = (() => {
             StoryEntry.prototype.pod = null;
 
             /**
-             * StoryEntry payloadJson.
-             * @member {string} payloadJson
-             * @memberof faro.v1.StoryEntry
-             * @instance
-             */
-            StoryEntry.prototype.payloadJson = "";
-
-            /**
              * StoryEntry summary.
              * @member {string} summary
              * @memberof faro.v1.StoryEntry
              * @instance
              */
             StoryEntry.prototype.summary = "";
+
+            /**
+             * StoryEntry open.
+             * @member {faro.v1.IOpenPayload|null|undefined} open
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.open = null;
+
+            /**
+             * StoryEntry change.
+             * @member {faro.v1.IChangePayload|null|undefined} change
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.change = null;
+
+            /**
+             * StoryEntry lifecycle.
+             * @member {faro.v1.ILifecyclePayload|null|undefined} lifecycle
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.lifecycle = null;
+
+            /**
+             * StoryEntry event.
+             * @member {faro.v1.IEventPayload|null|undefined} event
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.event = null;
+
+            /**
+             * StoryEntry log.
+             * @member {faro.v1.ILogPayload|null|undefined} log
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.log = null;
+
+            /**
+             * StoryEntry incident.
+             * @member {faro.v1.IIncidentPayload|null|undefined} incident
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.incident = null;
+
+            /**
+             * StoryEntry close.
+             * @member {faro.v1.IClosePayload|null|undefined} close
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.close = null;
+
+            /**
+             * StoryEntry snapshot.
+             * @member {faro.v1.ISnapshotPayload|null|undefined} snapshot
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.snapshot = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            /**
+             * Exactly one case is set: the one named by entry_kind.
+             * @member {"open"|"change"|"lifecycle"|"event"|"log"|"incident"|"close"|"snapshot"|undefined} payload
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            Object.defineProperty(StoryEntry.prototype, "payload", {
+                get: $util.oneOfGetter($oneOfFields = ["open", "change", "lifecycle", "event", "log", "incident", "close", "snapshot"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
 
             /**
              * Creates a new StoryEntry instance using the specified properties.
@@ -3794,10 +3874,24 @@ export const faro = $root.faro = (() => {
                     writer.uint32(/* id 11, wireType 2 =*/90).string(message.timestamp);
                 if (message.pod != null && Object.hasOwnProperty.call(message, "pod"))
                     $root.faro.v1.PodInstance.encode(message.pod, writer.uint32(/* id 12, wireType 2 =*/98).fork(), q + 1).ldelim();
-                if (message.payloadJson != null && Object.hasOwnProperty.call(message, "payloadJson"))
-                    writer.uint32(/* id 13, wireType 2 =*/106).string(message.payloadJson);
                 if (message.summary != null && Object.hasOwnProperty.call(message, "summary"))
                     writer.uint32(/* id 14, wireType 2 =*/114).string(message.summary);
+                if (message.open != null && Object.hasOwnProperty.call(message, "open"))
+                    $root.faro.v1.OpenPayload.encode(message.open, writer.uint32(/* id 15, wireType 2 =*/122).fork(), q + 1).ldelim();
+                if (message.change != null && Object.hasOwnProperty.call(message, "change"))
+                    $root.faro.v1.ChangePayload.encode(message.change, writer.uint32(/* id 16, wireType 2 =*/130).fork(), q + 1).ldelim();
+                if (message.lifecycle != null && Object.hasOwnProperty.call(message, "lifecycle"))
+                    $root.faro.v1.LifecyclePayload.encode(message.lifecycle, writer.uint32(/* id 17, wireType 2 =*/138).fork(), q + 1).ldelim();
+                if (message.event != null && Object.hasOwnProperty.call(message, "event"))
+                    $root.faro.v1.EventPayload.encode(message.event, writer.uint32(/* id 18, wireType 2 =*/146).fork(), q + 1).ldelim();
+                if (message.log != null && Object.hasOwnProperty.call(message, "log"))
+                    $root.faro.v1.LogPayload.encode(message.log, writer.uint32(/* id 19, wireType 2 =*/154).fork(), q + 1).ldelim();
+                if (message.incident != null && Object.hasOwnProperty.call(message, "incident"))
+                    $root.faro.v1.IncidentPayload.encode(message.incident, writer.uint32(/* id 20, wireType 2 =*/162).fork(), q + 1).ldelim();
+                if (message.close != null && Object.hasOwnProperty.call(message, "close"))
+                    $root.faro.v1.ClosePayload.encode(message.close, writer.uint32(/* id 21, wireType 2 =*/170).fork(), q + 1).ldelim();
+                if (message.snapshot != null && Object.hasOwnProperty.call(message, "snapshot"))
+                    $root.faro.v1.SnapshotPayload.encode(message.snapshot, writer.uint32(/* id 22, wireType 2 =*/178).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -3883,12 +3977,40 @@ export const faro = $root.faro = (() => {
                             message.pod = $root.faro.v1.PodInstance.decode(reader, reader.uint32(), undefined, long + 1);
                             break;
                         }
-                    case 13: {
-                            message.payloadJson = reader.string();
-                            break;
-                        }
                     case 14: {
                             message.summary = reader.string();
+                            break;
+                        }
+                    case 15: {
+                            message.open = $root.faro.v1.OpenPayload.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 16: {
+                            message.change = $root.faro.v1.ChangePayload.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 17: {
+                            message.lifecycle = $root.faro.v1.LifecyclePayload.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 18: {
+                            message.event = $root.faro.v1.EventPayload.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 19: {
+                            message.log = $root.faro.v1.LogPayload.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 20: {
+                            message.incident = $root.faro.v1.IncidentPayload.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 21: {
+                            message.close = $root.faro.v1.ClosePayload.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 22: {
+                            message.snapshot = $root.faro.v1.SnapshotPayload.decode(reader, reader.uint32(), undefined, long + 1);
                             break;
                         }
                     default:
@@ -3919,6 +4041,7 @@ export const faro = $root.faro = (() => {
                     long = 0;
                 if (long > $util.recursionLimit)
                     return "maximum nesting depth exceeded";
+                let properties = {};
                 if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
                     if (!$util.isInteger(message.schemaVersion))
                         return "schemaVersion: integer expected";
@@ -3959,12 +4082,87 @@ export const faro = $root.faro = (() => {
                     if (error)
                         return "pod." + error;
                 }
-                if (message.payloadJson != null && Object.hasOwnProperty.call(message, "payloadJson"))
-                    if (!$util.isString(message.payloadJson))
-                        return "payloadJson: string expected";
                 if (message.summary != null && Object.hasOwnProperty.call(message, "summary"))
                     if (!$util.isString(message.summary))
                         return "summary: string expected";
+                if (message.open != null && Object.hasOwnProperty.call(message, "open")) {
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.OpenPayload.verify(message.open, long + 1);
+                        if (error)
+                            return "open." + error;
+                    }
+                }
+                if (message.change != null && Object.hasOwnProperty.call(message, "change")) {
+                    if (properties.payload === 1)
+                        return "payload: multiple values";
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.ChangePayload.verify(message.change, long + 1);
+                        if (error)
+                            return "change." + error;
+                    }
+                }
+                if (message.lifecycle != null && Object.hasOwnProperty.call(message, "lifecycle")) {
+                    if (properties.payload === 1)
+                        return "payload: multiple values";
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.LifecyclePayload.verify(message.lifecycle, long + 1);
+                        if (error)
+                            return "lifecycle." + error;
+                    }
+                }
+                if (message.event != null && Object.hasOwnProperty.call(message, "event")) {
+                    if (properties.payload === 1)
+                        return "payload: multiple values";
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.EventPayload.verify(message.event, long + 1);
+                        if (error)
+                            return "event." + error;
+                    }
+                }
+                if (message.log != null && Object.hasOwnProperty.call(message, "log")) {
+                    if (properties.payload === 1)
+                        return "payload: multiple values";
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.LogPayload.verify(message.log, long + 1);
+                        if (error)
+                            return "log." + error;
+                    }
+                }
+                if (message.incident != null && Object.hasOwnProperty.call(message, "incident")) {
+                    if (properties.payload === 1)
+                        return "payload: multiple values";
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.IncidentPayload.verify(message.incident, long + 1);
+                        if (error)
+                            return "incident." + error;
+                    }
+                }
+                if (message.close != null && Object.hasOwnProperty.call(message, "close")) {
+                    if (properties.payload === 1)
+                        return "payload: multiple values";
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.ClosePayload.verify(message.close, long + 1);
+                        if (error)
+                            return "close." + error;
+                    }
+                }
+                if (message.snapshot != null && Object.hasOwnProperty.call(message, "snapshot")) {
+                    if (properties.payload === 1)
+                        return "payload: multiple values";
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.SnapshotPayload.verify(message.snapshot, long + 1);
+                        if (error)
+                            return "snapshot." + error;
+                    }
+                }
                 return null;
             };
 
@@ -4023,10 +4221,48 @@ export const faro = $root.faro = (() => {
                         throw TypeError(".faro.v1.StoryEntry.pod: object expected");
                     message.pod = $root.faro.v1.PodInstance.fromObject(object.pod, long + 1);
                 }
-                if (object.payloadJson != null)
-                    message.payloadJson = String(object.payloadJson);
                 if (object.summary != null)
                     message.summary = String(object.summary);
+                if (object.open != null) {
+                    if (!$util.isObject(object.open))
+                        throw TypeError(".faro.v1.StoryEntry.open: object expected");
+                    message.open = $root.faro.v1.OpenPayload.fromObject(object.open, long + 1);
+                }
+                if (object.change != null) {
+                    if (!$util.isObject(object.change))
+                        throw TypeError(".faro.v1.StoryEntry.change: object expected");
+                    message.change = $root.faro.v1.ChangePayload.fromObject(object.change, long + 1);
+                }
+                if (object.lifecycle != null) {
+                    if (!$util.isObject(object.lifecycle))
+                        throw TypeError(".faro.v1.StoryEntry.lifecycle: object expected");
+                    message.lifecycle = $root.faro.v1.LifecyclePayload.fromObject(object.lifecycle, long + 1);
+                }
+                if (object.event != null) {
+                    if (!$util.isObject(object.event))
+                        throw TypeError(".faro.v1.StoryEntry.event: object expected");
+                    message.event = $root.faro.v1.EventPayload.fromObject(object.event, long + 1);
+                }
+                if (object.log != null) {
+                    if (!$util.isObject(object.log))
+                        throw TypeError(".faro.v1.StoryEntry.log: object expected");
+                    message.log = $root.faro.v1.LogPayload.fromObject(object.log, long + 1);
+                }
+                if (object.incident != null) {
+                    if (!$util.isObject(object.incident))
+                        throw TypeError(".faro.v1.StoryEntry.incident: object expected");
+                    message.incident = $root.faro.v1.IncidentPayload.fromObject(object.incident, long + 1);
+                }
+                if (object.close != null) {
+                    if (!$util.isObject(object.close))
+                        throw TypeError(".faro.v1.StoryEntry.close: object expected");
+                    message.close = $root.faro.v1.ClosePayload.fromObject(object.close, long + 1);
+                }
+                if (object.snapshot != null) {
+                    if (!$util.isObject(object.snapshot))
+                        throw TypeError(".faro.v1.StoryEntry.snapshot: object expected");
+                    message.snapshot = $root.faro.v1.SnapshotPayload.fromObject(object.snapshot, long + 1);
+                }
                 return message;
             };
 
@@ -4064,7 +4300,6 @@ export const faro = $root.faro = (() => {
                     object.entryKind = "";
                     object.timestamp = "";
                     object.pod = null;
-                    object.payloadJson = "";
                     object.summary = "";
                 }
                 if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
@@ -4096,10 +4331,48 @@ export const faro = $root.faro = (() => {
                     object.timestamp = message.timestamp;
                 if (message.pod != null && Object.hasOwnProperty.call(message, "pod"))
                     object.pod = $root.faro.v1.PodInstance.toObject(message.pod, options, q + 1);
-                if (message.payloadJson != null && Object.hasOwnProperty.call(message, "payloadJson"))
-                    object.payloadJson = message.payloadJson;
                 if (message.summary != null && Object.hasOwnProperty.call(message, "summary"))
                     object.summary = message.summary;
+                if (message.open != null && Object.hasOwnProperty.call(message, "open")) {
+                    object.open = $root.faro.v1.OpenPayload.toObject(message.open, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "open";
+                }
+                if (message.change != null && Object.hasOwnProperty.call(message, "change")) {
+                    object.change = $root.faro.v1.ChangePayload.toObject(message.change, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "change";
+                }
+                if (message.lifecycle != null && Object.hasOwnProperty.call(message, "lifecycle")) {
+                    object.lifecycle = $root.faro.v1.LifecyclePayload.toObject(message.lifecycle, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "lifecycle";
+                }
+                if (message.event != null && Object.hasOwnProperty.call(message, "event")) {
+                    object.event = $root.faro.v1.EventPayload.toObject(message.event, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "event";
+                }
+                if (message.log != null && Object.hasOwnProperty.call(message, "log")) {
+                    object.log = $root.faro.v1.LogPayload.toObject(message.log, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "log";
+                }
+                if (message.incident != null && Object.hasOwnProperty.call(message, "incident")) {
+                    object.incident = $root.faro.v1.IncidentPayload.toObject(message.incident, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "incident";
+                }
+                if (message.close != null && Object.hasOwnProperty.call(message, "close")) {
+                    object.close = $root.faro.v1.ClosePayload.toObject(message.close, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "close";
+                }
+                if (message.snapshot != null && Object.hasOwnProperty.call(message, "snapshot")) {
+                    object.snapshot = $root.faro.v1.SnapshotPayload.toObject(message.snapshot, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "snapshot";
+                }
                 return object;
             };
 
@@ -4130,6 +4403,3121 @@ export const faro = $root.faro = (() => {
             };
 
             return StoryEntry;
+        })();
+
+        v1.OpenPayload = (function() {
+
+            /**
+             * Properties of an OpenPayload.
+             * @memberof faro.v1
+             * @interface IOpenPayload
+             * @property {number|null} [window] OpenPayload window
+             * @property {number|null} [previousWindow] the window this one continues; absent for a story's first window
+             * @property {faro.v1.IWorkloadRef|null} [root] the root workload
+             * @property {Array.<faro.v1.IWorkloadRef>|null} [ownerChain] the chain above the object that opened the window, root last
+             */
+
+            /**
+             * Constructs a new OpenPayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "open": a story window opened.
+             * @implements IOpenPayload
+             * @constructor
+             * @param {faro.v1.IOpenPayload=} [properties] Properties to set
+             */
+            function OpenPayload(properties) {
+                this.ownerChain = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * OpenPayload window.
+             * @member {number} window
+             * @memberof faro.v1.OpenPayload
+             * @instance
+             */
+            OpenPayload.prototype.window = 0;
+
+            /**
+             * the window this one continues; absent for a story's first window
+             * @member {number|null|undefined} previousWindow
+             * @memberof faro.v1.OpenPayload
+             * @instance
+             */
+            OpenPayload.prototype.previousWindow = null;
+
+            /**
+             * the root workload
+             * @member {faro.v1.IWorkloadRef|null|undefined} root
+             * @memberof faro.v1.OpenPayload
+             * @instance
+             */
+            OpenPayload.prototype.root = null;
+
+            /**
+             * the chain above the object that opened the window, root last
+             * @member {Array.<faro.v1.IWorkloadRef>} ownerChain
+             * @memberof faro.v1.OpenPayload
+             * @instance
+             */
+            OpenPayload.prototype.ownerChain = $util.emptyArray;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(OpenPayload.prototype, "_previousWindow", {
+                get: $util.oneOfGetter($oneOfFields = ["previousWindow"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new OpenPayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.OpenPayload
+             * @static
+             * @param {faro.v1.IOpenPayload=} [properties] Properties to set
+             * @returns {faro.v1.OpenPayload} OpenPayload instance
+             */
+            OpenPayload.create = function create(properties) {
+                return new OpenPayload(properties);
+            };
+
+            /**
+             * Encodes the specified OpenPayload message. Does not implicitly {@link faro.v1.OpenPayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.OpenPayload
+             * @static
+             * @param {faro.v1.IOpenPayload} message OpenPayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            OpenPayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.window != null && Object.hasOwnProperty.call(message, "window"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.window);
+                if (message.previousWindow != null && Object.hasOwnProperty.call(message, "previousWindow"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.previousWindow);
+                if (message.root != null && Object.hasOwnProperty.call(message, "root"))
+                    $root.faro.v1.WorkloadRef.encode(message.root, writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                if (message.ownerChain != null && message.ownerChain.length)
+                    for (let i = 0; i < message.ownerChain.length; ++i)
+                        $root.faro.v1.WorkloadRef.encode(message.ownerChain[i], writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Decodes an OpenPayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.OpenPayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.OpenPayload} OpenPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            OpenPayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.OpenPayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.window = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.previousWindow = reader.uint32();
+                            break;
+                        }
+                    case 3: {
+                            message.root = $root.faro.v1.WorkloadRef.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 4: {
+                            if (!(message.ownerChain && message.ownerChain.length))
+                                message.ownerChain = [];
+                            message.ownerChain.push($root.faro.v1.WorkloadRef.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an OpenPayload message.
+             * @function verify
+             * @memberof faro.v1.OpenPayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            OpenPayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                let properties = {};
+                if (message.window != null && Object.hasOwnProperty.call(message, "window"))
+                    if (!$util.isInteger(message.window))
+                        return "window: integer expected";
+                if (message.previousWindow != null && Object.hasOwnProperty.call(message, "previousWindow")) {
+                    properties._previousWindow = 1;
+                    if (!$util.isInteger(message.previousWindow))
+                        return "previousWindow: integer expected";
+                }
+                if (message.root != null && Object.hasOwnProperty.call(message, "root")) {
+                    let error = $root.faro.v1.WorkloadRef.verify(message.root, long + 1);
+                    if (error)
+                        return "root." + error;
+                }
+                if (message.ownerChain != null && Object.hasOwnProperty.call(message, "ownerChain")) {
+                    if (!Array.isArray(message.ownerChain))
+                        return "ownerChain: array expected";
+                    for (let i = 0; i < message.ownerChain.length; ++i) {
+                        let error = $root.faro.v1.WorkloadRef.verify(message.ownerChain[i], long + 1);
+                        if (error)
+                            return "ownerChain." + error;
+                    }
+                }
+                return null;
+            };
+
+            /**
+             * Creates an OpenPayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.OpenPayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.OpenPayload} OpenPayload
+             */
+            OpenPayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.OpenPayload)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.OpenPayload: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.OpenPayload();
+                if (object.window != null)
+                    message.window = object.window >>> 0;
+                if (object.previousWindow != null)
+                    message.previousWindow = object.previousWindow >>> 0;
+                if (object.root != null) {
+                    if (!$util.isObject(object.root))
+                        throw TypeError(".faro.v1.OpenPayload.root: object expected");
+                    message.root = $root.faro.v1.WorkloadRef.fromObject(object.root, long + 1);
+                }
+                if (object.ownerChain) {
+                    if (!Array.isArray(object.ownerChain))
+                        throw TypeError(".faro.v1.OpenPayload.ownerChain: array expected");
+                    message.ownerChain = [];
+                    for (let i = 0; i < object.ownerChain.length; ++i) {
+                        if (!$util.isObject(object.ownerChain[i]))
+                            throw TypeError(".faro.v1.OpenPayload.ownerChain: object expected");
+                        message.ownerChain[i] = $root.faro.v1.WorkloadRef.fromObject(object.ownerChain[i], long + 1);
+                    }
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an OpenPayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.OpenPayload
+             * @static
+             * @param {faro.v1.OpenPayload} message OpenPayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            OpenPayload.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.ownerChain = [];
+                if (options.defaults) {
+                    object.window = 0;
+                    object.root = null;
+                }
+                if (message.window != null && Object.hasOwnProperty.call(message, "window"))
+                    object.window = message.window;
+                if (message.previousWindow != null && Object.hasOwnProperty.call(message, "previousWindow")) {
+                    object.previousWindow = message.previousWindow;
+                    if (options.oneofs)
+                        object._previousWindow = "previousWindow";
+                }
+                if (message.root != null && Object.hasOwnProperty.call(message, "root"))
+                    object.root = $root.faro.v1.WorkloadRef.toObject(message.root, options, q + 1);
+                if (message.ownerChain && message.ownerChain.length) {
+                    object.ownerChain = [];
+                    for (let j = 0; j < message.ownerChain.length; ++j)
+                        object.ownerChain[j] = $root.faro.v1.WorkloadRef.toObject(message.ownerChain[j], options, q + 1);
+                }
+                return object;
+            };
+
+            /**
+             * Converts this OpenPayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.OpenPayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            OpenPayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for OpenPayload
+             * @function getTypeUrl
+             * @memberof faro.v1.OpenPayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            OpenPayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.OpenPayload";
+            };
+
+            return OpenPayload;
+        })();
+
+        v1.ChangePayload = (function() {
+
+            /**
+             * Properties of a ChangePayload.
+             * @memberof faro.v1
+             * @interface IChangePayload
+             * @property {string|null} [type] ADDED | MODIFIED | DELETED
+             * @property {string|null} [resourceVersion] ChangePayload resourceVersion
+             * @property {string|null} [kind] ChangePayload kind
+             * @property {string|null} [name] ChangePayload name
+             * @property {string|null} [objectJson] JSON: the whole (redacted) object, when this is the first version the story sees (ADDED, or the
+             * first MODIFIED seen).
+             * @property {string|null} [diffJson] JSON: what changed since the previous version, a JSON-Patch-like array of
+             * {"op": "add"|"remove"|"replace", "path": JSON pointer, "from"?: old value, "to"?: new value}.
+             */
+
+            /**
+             * Constructs a new ChangePayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "change": a new version of an object of the story. Exactly one of object_json and
+             * diff_json is set, except for DELETED, which has neither.
+             * @implements IChangePayload
+             * @constructor
+             * @param {faro.v1.IChangePayload=} [properties] Properties to set
+             */
+            function ChangePayload(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * ADDED | MODIFIED | DELETED
+             * @member {string} type
+             * @memberof faro.v1.ChangePayload
+             * @instance
+             */
+            ChangePayload.prototype.type = "";
+
+            /**
+             * ChangePayload resourceVersion.
+             * @member {string} resourceVersion
+             * @memberof faro.v1.ChangePayload
+             * @instance
+             */
+            ChangePayload.prototype.resourceVersion = "";
+
+            /**
+             * ChangePayload kind.
+             * @member {string} kind
+             * @memberof faro.v1.ChangePayload
+             * @instance
+             */
+            ChangePayload.prototype.kind = "";
+
+            /**
+             * ChangePayload name.
+             * @member {string} name
+             * @memberof faro.v1.ChangePayload
+             * @instance
+             */
+            ChangePayload.prototype.name = "";
+
+            /**
+             * JSON: the whole (redacted) object, when this is the first version the story sees (ADDED, or the
+             * first MODIFIED seen).
+             * @member {string} objectJson
+             * @memberof faro.v1.ChangePayload
+             * @instance
+             */
+            ChangePayload.prototype.objectJson = "";
+
+            /**
+             * JSON: what changed since the previous version, a JSON-Patch-like array of
+             * {"op": "add"|"remove"|"replace", "path": JSON pointer, "from"?: old value, "to"?: new value}.
+             * @member {string} diffJson
+             * @memberof faro.v1.ChangePayload
+             * @instance
+             */
+            ChangePayload.prototype.diffJson = "";
+
+            /**
+             * Creates a new ChangePayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.ChangePayload
+             * @static
+             * @param {faro.v1.IChangePayload=} [properties] Properties to set
+             * @returns {faro.v1.ChangePayload} ChangePayload instance
+             */
+            ChangePayload.create = function create(properties) {
+                return new ChangePayload(properties);
+            };
+
+            /**
+             * Encodes the specified ChangePayload message. Does not implicitly {@link faro.v1.ChangePayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.ChangePayload
+             * @static
+             * @param {faro.v1.IChangePayload} message ChangePayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ChangePayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.type != null && Object.hasOwnProperty.call(message, "type"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.type);
+                if (message.resourceVersion != null && Object.hasOwnProperty.call(message, "resourceVersion"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.resourceVersion);
+                if (message.kind != null && Object.hasOwnProperty.call(message, "kind"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.kind);
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.name);
+                if (message.objectJson != null && Object.hasOwnProperty.call(message, "objectJson"))
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.objectJson);
+                if (message.diffJson != null && Object.hasOwnProperty.call(message, "diffJson"))
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.diffJson);
+                return writer;
+            };
+
+            /**
+             * Decodes a ChangePayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.ChangePayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.ChangePayload} ChangePayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ChangePayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.ChangePayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.type = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.resourceVersion = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.kind = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.name = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.objectJson = reader.string();
+                            break;
+                        }
+                    case 6: {
+                            message.diffJson = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies a ChangePayload message.
+             * @function verify
+             * @memberof faro.v1.ChangePayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            ChangePayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.type != null && Object.hasOwnProperty.call(message, "type"))
+                    if (!$util.isString(message.type))
+                        return "type: string expected";
+                if (message.resourceVersion != null && Object.hasOwnProperty.call(message, "resourceVersion"))
+                    if (!$util.isString(message.resourceVersion))
+                        return "resourceVersion: string expected";
+                if (message.kind != null && Object.hasOwnProperty.call(message, "kind"))
+                    if (!$util.isString(message.kind))
+                        return "kind: string expected";
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    if (!$util.isString(message.name))
+                        return "name: string expected";
+                if (message.objectJson != null && Object.hasOwnProperty.call(message, "objectJson"))
+                    if (!$util.isString(message.objectJson))
+                        return "objectJson: string expected";
+                if (message.diffJson != null && Object.hasOwnProperty.call(message, "diffJson"))
+                    if (!$util.isString(message.diffJson))
+                        return "diffJson: string expected";
+                return null;
+            };
+
+            /**
+             * Creates a ChangePayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.ChangePayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.ChangePayload} ChangePayload
+             */
+            ChangePayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.ChangePayload)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.ChangePayload: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.ChangePayload();
+                if (object.type != null)
+                    message.type = String(object.type);
+                if (object.resourceVersion != null)
+                    message.resourceVersion = String(object.resourceVersion);
+                if (object.kind != null)
+                    message.kind = String(object.kind);
+                if (object.name != null)
+                    message.name = String(object.name);
+                if (object.objectJson != null)
+                    message.objectJson = String(object.objectJson);
+                if (object.diffJson != null)
+                    message.diffJson = String(object.diffJson);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ChangePayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.ChangePayload
+             * @static
+             * @param {faro.v1.ChangePayload} message ChangePayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ChangePayload.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.type = "";
+                    object.resourceVersion = "";
+                    object.kind = "";
+                    object.name = "";
+                    object.objectJson = "";
+                    object.diffJson = "";
+                }
+                if (message.type != null && Object.hasOwnProperty.call(message, "type"))
+                    object.type = message.type;
+                if (message.resourceVersion != null && Object.hasOwnProperty.call(message, "resourceVersion"))
+                    object.resourceVersion = message.resourceVersion;
+                if (message.kind != null && Object.hasOwnProperty.call(message, "kind"))
+                    object.kind = message.kind;
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                if (message.objectJson != null && Object.hasOwnProperty.call(message, "objectJson"))
+                    object.objectJson = message.objectJson;
+                if (message.diffJson != null && Object.hasOwnProperty.call(message, "diffJson"))
+                    object.diffJson = message.diffJson;
+                return object;
+            };
+
+            /**
+             * Converts this ChangePayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.ChangePayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ChangePayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for ChangePayload
+             * @function getTypeUrl
+             * @memberof faro.v1.ChangePayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            ChangePayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.ChangePayload";
+            };
+
+            return ChangePayload;
+        })();
+
+        v1.ContainerTermination = (function() {
+
+            /**
+             * Properties of a ContainerTermination.
+             * @memberof faro.v1
+             * @interface IContainerTermination
+             * @property {number|null} [exitCode] ContainerTermination exitCode
+             * @property {string|null} [reason] ContainerTermination reason
+             * @property {string|null} [startedAt] RFC3339, "" when the status does not say
+             * @property {string|null} [finishedAt] RFC3339, "" when the status does not say
+             */
+
+            /**
+             * Constructs a new ContainerTermination.
+             * @memberof faro.v1
+             * @classdesc How a container instance ended, as its status told it.
+             * @implements IContainerTermination
+             * @constructor
+             * @param {faro.v1.IContainerTermination=} [properties] Properties to set
+             */
+            function ContainerTermination(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * ContainerTermination exitCode.
+             * @member {number|null|undefined} exitCode
+             * @memberof faro.v1.ContainerTermination
+             * @instance
+             */
+            ContainerTermination.prototype.exitCode = null;
+
+            /**
+             * ContainerTermination reason.
+             * @member {string} reason
+             * @memberof faro.v1.ContainerTermination
+             * @instance
+             */
+            ContainerTermination.prototype.reason = "";
+
+            /**
+             * RFC3339, "" when the status does not say
+             * @member {string} startedAt
+             * @memberof faro.v1.ContainerTermination
+             * @instance
+             */
+            ContainerTermination.prototype.startedAt = "";
+
+            /**
+             * RFC3339, "" when the status does not say
+             * @member {string} finishedAt
+             * @memberof faro.v1.ContainerTermination
+             * @instance
+             */
+            ContainerTermination.prototype.finishedAt = "";
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(ContainerTermination.prototype, "_exitCode", {
+                get: $util.oneOfGetter($oneOfFields = ["exitCode"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new ContainerTermination instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.ContainerTermination
+             * @static
+             * @param {faro.v1.IContainerTermination=} [properties] Properties to set
+             * @returns {faro.v1.ContainerTermination} ContainerTermination instance
+             */
+            ContainerTermination.create = function create(properties) {
+                return new ContainerTermination(properties);
+            };
+
+            /**
+             * Encodes the specified ContainerTermination message. Does not implicitly {@link faro.v1.ContainerTermination.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.ContainerTermination
+             * @static
+             * @param {faro.v1.IContainerTermination} message ContainerTermination message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ContainerTermination.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.exitCode != null && Object.hasOwnProperty.call(message, "exitCode"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).int32(message.exitCode);
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.reason);
+                if (message.startedAt != null && Object.hasOwnProperty.call(message, "startedAt"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.startedAt);
+                if (message.finishedAt != null && Object.hasOwnProperty.call(message, "finishedAt"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.finishedAt);
+                return writer;
+            };
+
+            /**
+             * Decodes a ContainerTermination message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.ContainerTermination
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.ContainerTermination} ContainerTermination
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ContainerTermination.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.ContainerTermination();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.exitCode = reader.int32();
+                            break;
+                        }
+                    case 2: {
+                            message.reason = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.startedAt = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.finishedAt = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies a ContainerTermination message.
+             * @function verify
+             * @memberof faro.v1.ContainerTermination
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            ContainerTermination.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                let properties = {};
+                if (message.exitCode != null && Object.hasOwnProperty.call(message, "exitCode")) {
+                    properties._exitCode = 1;
+                    if (!$util.isInteger(message.exitCode))
+                        return "exitCode: integer expected";
+                }
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    if (!$util.isString(message.reason))
+                        return "reason: string expected";
+                if (message.startedAt != null && Object.hasOwnProperty.call(message, "startedAt"))
+                    if (!$util.isString(message.startedAt))
+                        return "startedAt: string expected";
+                if (message.finishedAt != null && Object.hasOwnProperty.call(message, "finishedAt"))
+                    if (!$util.isString(message.finishedAt))
+                        return "finishedAt: string expected";
+                return null;
+            };
+
+            /**
+             * Creates a ContainerTermination message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.ContainerTermination
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.ContainerTermination} ContainerTermination
+             */
+            ContainerTermination.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.ContainerTermination)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.ContainerTermination: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.ContainerTermination();
+                if (object.exitCode != null)
+                    message.exitCode = object.exitCode | 0;
+                if (object.reason != null)
+                    message.reason = String(object.reason);
+                if (object.startedAt != null)
+                    message.startedAt = String(object.startedAt);
+                if (object.finishedAt != null)
+                    message.finishedAt = String(object.finishedAt);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ContainerTermination message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.ContainerTermination
+             * @static
+             * @param {faro.v1.ContainerTermination} message ContainerTermination
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ContainerTermination.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.reason = "";
+                    object.startedAt = "";
+                    object.finishedAt = "";
+                }
+                if (message.exitCode != null && Object.hasOwnProperty.call(message, "exitCode")) {
+                    object.exitCode = message.exitCode;
+                    if (options.oneofs)
+                        object._exitCode = "exitCode";
+                }
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.startedAt != null && Object.hasOwnProperty.call(message, "startedAt"))
+                    object.startedAt = message.startedAt;
+                if (message.finishedAt != null && Object.hasOwnProperty.call(message, "finishedAt"))
+                    object.finishedAt = message.finishedAt;
+                return object;
+            };
+
+            /**
+             * Converts this ContainerTermination to JSON.
+             * @function toJSON
+             * @memberof faro.v1.ContainerTermination
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ContainerTermination.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for ContainerTermination
+             * @function getTypeUrl
+             * @memberof faro.v1.ContainerTermination
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            ContainerTermination.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.ContainerTermination";
+            };
+
+            return ContainerTermination;
+        })();
+
+        v1.LifecyclePayload = (function() {
+
+            /**
+             * Properties of a LifecyclePayload.
+             * @memberof faro.v1
+             * @interface ILifecyclePayload
+             * @property {string|null} [what] scheduled | phase | started | restarted | terminated | terminating | deleted | replaced
+             * @property {string|null} [container] LifecyclePayload container
+             * @property {string|null} [containerType] init | regular | ephemeral; "" when there is no container
+             * @property {number|null} [restartCount] LifecyclePayload restartCount
+             * @property {faro.v1.IContainerTermination|null} [termination] LifecyclePayload termination
+             * @property {string|null} [waiting] the container's waiting reason after a restart (e.g. CrashLoopBackOff), "" if none
+             * @property {string|null} [node] LifecyclePayload node
+             * @property {string|null} [phase] LifecyclePayload phase
+             * @property {string|null} [previousPhase] LifecyclePayload previousPhase
+             * @property {string|null} [deletionTimestamp] LifecyclePayload deletionTimestamp
+             * @property {string|null} [replacesPod] LifecyclePayload replacesPod
+             * @property {string|null} [replacesPodUid] LifecyclePayload replacesPodUid
+             */
+
+            /**
+             * Constructs a new LifecyclePayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "lifecycle": a pod lifecycle transition. Which fields are set depends on `what`:
+             * scheduled    node
+             * phase        phase, previous_phase ("" when the pod is first seen)
+             * started      container, container_type, restart_count (the instance that started)
+             * restarted    container, container_type, restart_count (the new instance); for the latest restart
+             * the status reported, termination (how instance restart_count - 1 ended) and waiting
+             * terminated   container, container_type, restart_count, termination
+             * terminating  deletion_timestamp
+             * deleted      nothing more
+             * replaced     replaces_pod, replaces_pod_uid (the pod this one replaces)
+             * @implements ILifecyclePayload
+             * @constructor
+             * @param {faro.v1.ILifecyclePayload=} [properties] Properties to set
+             */
+            function LifecyclePayload(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * scheduled | phase | started | restarted | terminated | terminating | deleted | replaced
+             * @member {string} what
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.what = "";
+
+            /**
+             * LifecyclePayload container.
+             * @member {string} container
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.container = "";
+
+            /**
+             * init | regular | ephemeral; "" when there is no container
+             * @member {string} containerType
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.containerType = "";
+
+            /**
+             * LifecyclePayload restartCount.
+             * @member {number} restartCount
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.restartCount = 0;
+
+            /**
+             * LifecyclePayload termination.
+             * @member {faro.v1.IContainerTermination|null|undefined} termination
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.termination = null;
+
+            /**
+             * the container's waiting reason after a restart (e.g. CrashLoopBackOff), "" if none
+             * @member {string} waiting
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.waiting = "";
+
+            /**
+             * LifecyclePayload node.
+             * @member {string} node
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.node = "";
+
+            /**
+             * LifecyclePayload phase.
+             * @member {string} phase
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.phase = "";
+
+            /**
+             * LifecyclePayload previousPhase.
+             * @member {string} previousPhase
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.previousPhase = "";
+
+            /**
+             * LifecyclePayload deletionTimestamp.
+             * @member {string} deletionTimestamp
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.deletionTimestamp = "";
+
+            /**
+             * LifecyclePayload replacesPod.
+             * @member {string} replacesPod
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.replacesPod = "";
+
+            /**
+             * LifecyclePayload replacesPodUid.
+             * @member {string} replacesPodUid
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             */
+            LifecyclePayload.prototype.replacesPodUid = "";
+
+            /**
+             * Creates a new LifecyclePayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.LifecyclePayload
+             * @static
+             * @param {faro.v1.ILifecyclePayload=} [properties] Properties to set
+             * @returns {faro.v1.LifecyclePayload} LifecyclePayload instance
+             */
+            LifecyclePayload.create = function create(properties) {
+                return new LifecyclePayload(properties);
+            };
+
+            /**
+             * Encodes the specified LifecyclePayload message. Does not implicitly {@link faro.v1.LifecyclePayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.LifecyclePayload
+             * @static
+             * @param {faro.v1.ILifecyclePayload} message LifecyclePayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LifecyclePayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.what != null && Object.hasOwnProperty.call(message, "what"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.what);
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.container);
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.containerType);
+                if (message.restartCount != null && Object.hasOwnProperty.call(message, "restartCount"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.restartCount);
+                if (message.termination != null && Object.hasOwnProperty.call(message, "termination"))
+                    $root.faro.v1.ContainerTermination.encode(message.termination, writer.uint32(/* id 5, wireType 2 =*/42).fork(), q + 1).ldelim();
+                if (message.waiting != null && Object.hasOwnProperty.call(message, "waiting"))
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.waiting);
+                if (message.node != null && Object.hasOwnProperty.call(message, "node"))
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.node);
+                if (message.phase != null && Object.hasOwnProperty.call(message, "phase"))
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.phase);
+                if (message.previousPhase != null && Object.hasOwnProperty.call(message, "previousPhase"))
+                    writer.uint32(/* id 9, wireType 2 =*/74).string(message.previousPhase);
+                if (message.deletionTimestamp != null && Object.hasOwnProperty.call(message, "deletionTimestamp"))
+                    writer.uint32(/* id 10, wireType 2 =*/82).string(message.deletionTimestamp);
+                if (message.replacesPod != null && Object.hasOwnProperty.call(message, "replacesPod"))
+                    writer.uint32(/* id 11, wireType 2 =*/90).string(message.replacesPod);
+                if (message.replacesPodUid != null && Object.hasOwnProperty.call(message, "replacesPodUid"))
+                    writer.uint32(/* id 12, wireType 2 =*/98).string(message.replacesPodUid);
+                return writer;
+            };
+
+            /**
+             * Decodes a LifecyclePayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.LifecyclePayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.LifecyclePayload} LifecyclePayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LifecyclePayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.LifecyclePayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.what = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.container = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.containerType = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.restartCount = reader.uint32();
+                            break;
+                        }
+                    case 5: {
+                            message.termination = $root.faro.v1.ContainerTermination.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 6: {
+                            message.waiting = reader.string();
+                            break;
+                        }
+                    case 7: {
+                            message.node = reader.string();
+                            break;
+                        }
+                    case 8: {
+                            message.phase = reader.string();
+                            break;
+                        }
+                    case 9: {
+                            message.previousPhase = reader.string();
+                            break;
+                        }
+                    case 10: {
+                            message.deletionTimestamp = reader.string();
+                            break;
+                        }
+                    case 11: {
+                            message.replacesPod = reader.string();
+                            break;
+                        }
+                    case 12: {
+                            message.replacesPodUid = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies a LifecyclePayload message.
+             * @function verify
+             * @memberof faro.v1.LifecyclePayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            LifecyclePayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.what != null && Object.hasOwnProperty.call(message, "what"))
+                    if (!$util.isString(message.what))
+                        return "what: string expected";
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    if (!$util.isString(message.container))
+                        return "container: string expected";
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    if (!$util.isString(message.containerType))
+                        return "containerType: string expected";
+                if (message.restartCount != null && Object.hasOwnProperty.call(message, "restartCount"))
+                    if (!$util.isInteger(message.restartCount))
+                        return "restartCount: integer expected";
+                if (message.termination != null && Object.hasOwnProperty.call(message, "termination")) {
+                    let error = $root.faro.v1.ContainerTermination.verify(message.termination, long + 1);
+                    if (error)
+                        return "termination." + error;
+                }
+                if (message.waiting != null && Object.hasOwnProperty.call(message, "waiting"))
+                    if (!$util.isString(message.waiting))
+                        return "waiting: string expected";
+                if (message.node != null && Object.hasOwnProperty.call(message, "node"))
+                    if (!$util.isString(message.node))
+                        return "node: string expected";
+                if (message.phase != null && Object.hasOwnProperty.call(message, "phase"))
+                    if (!$util.isString(message.phase))
+                        return "phase: string expected";
+                if (message.previousPhase != null && Object.hasOwnProperty.call(message, "previousPhase"))
+                    if (!$util.isString(message.previousPhase))
+                        return "previousPhase: string expected";
+                if (message.deletionTimestamp != null && Object.hasOwnProperty.call(message, "deletionTimestamp"))
+                    if (!$util.isString(message.deletionTimestamp))
+                        return "deletionTimestamp: string expected";
+                if (message.replacesPod != null && Object.hasOwnProperty.call(message, "replacesPod"))
+                    if (!$util.isString(message.replacesPod))
+                        return "replacesPod: string expected";
+                if (message.replacesPodUid != null && Object.hasOwnProperty.call(message, "replacesPodUid"))
+                    if (!$util.isString(message.replacesPodUid))
+                        return "replacesPodUid: string expected";
+                return null;
+            };
+
+            /**
+             * Creates a LifecyclePayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.LifecyclePayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.LifecyclePayload} LifecyclePayload
+             */
+            LifecyclePayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.LifecyclePayload)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.LifecyclePayload: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.LifecyclePayload();
+                if (object.what != null)
+                    message.what = String(object.what);
+                if (object.container != null)
+                    message.container = String(object.container);
+                if (object.containerType != null)
+                    message.containerType = String(object.containerType);
+                if (object.restartCount != null)
+                    message.restartCount = object.restartCount >>> 0;
+                if (object.termination != null) {
+                    if (!$util.isObject(object.termination))
+                        throw TypeError(".faro.v1.LifecyclePayload.termination: object expected");
+                    message.termination = $root.faro.v1.ContainerTermination.fromObject(object.termination, long + 1);
+                }
+                if (object.waiting != null)
+                    message.waiting = String(object.waiting);
+                if (object.node != null)
+                    message.node = String(object.node);
+                if (object.phase != null)
+                    message.phase = String(object.phase);
+                if (object.previousPhase != null)
+                    message.previousPhase = String(object.previousPhase);
+                if (object.deletionTimestamp != null)
+                    message.deletionTimestamp = String(object.deletionTimestamp);
+                if (object.replacesPod != null)
+                    message.replacesPod = String(object.replacesPod);
+                if (object.replacesPodUid != null)
+                    message.replacesPodUid = String(object.replacesPodUid);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a LifecyclePayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.LifecyclePayload
+             * @static
+             * @param {faro.v1.LifecyclePayload} message LifecyclePayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LifecyclePayload.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.what = "";
+                    object.container = "";
+                    object.containerType = "";
+                    object.restartCount = 0;
+                    object.termination = null;
+                    object.waiting = "";
+                    object.node = "";
+                    object.phase = "";
+                    object.previousPhase = "";
+                    object.deletionTimestamp = "";
+                    object.replacesPod = "";
+                    object.replacesPodUid = "";
+                }
+                if (message.what != null && Object.hasOwnProperty.call(message, "what"))
+                    object.what = message.what;
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    object.container = message.container;
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    object.containerType = message.containerType;
+                if (message.restartCount != null && Object.hasOwnProperty.call(message, "restartCount"))
+                    object.restartCount = message.restartCount;
+                if (message.termination != null && Object.hasOwnProperty.call(message, "termination"))
+                    object.termination = $root.faro.v1.ContainerTermination.toObject(message.termination, options, q + 1);
+                if (message.waiting != null && Object.hasOwnProperty.call(message, "waiting"))
+                    object.waiting = message.waiting;
+                if (message.node != null && Object.hasOwnProperty.call(message, "node"))
+                    object.node = message.node;
+                if (message.phase != null && Object.hasOwnProperty.call(message, "phase"))
+                    object.phase = message.phase;
+                if (message.previousPhase != null && Object.hasOwnProperty.call(message, "previousPhase"))
+                    object.previousPhase = message.previousPhase;
+                if (message.deletionTimestamp != null && Object.hasOwnProperty.call(message, "deletionTimestamp"))
+                    object.deletionTimestamp = message.deletionTimestamp;
+                if (message.replacesPod != null && Object.hasOwnProperty.call(message, "replacesPod"))
+                    object.replacesPod = message.replacesPod;
+                if (message.replacesPodUid != null && Object.hasOwnProperty.call(message, "replacesPodUid"))
+                    object.replacesPodUid = message.replacesPodUid;
+                return object;
+            };
+
+            /**
+             * Converts this LifecyclePayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.LifecyclePayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LifecyclePayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for LifecyclePayload
+             * @function getTypeUrl
+             * @memberof faro.v1.LifecyclePayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            LifecyclePayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.LifecyclePayload";
+            };
+
+            return LifecyclePayload;
+        })();
+
+        v1.EventPayload = (function() {
+
+            /**
+             * Properties of an EventPayload.
+             * @memberof faro.v1
+             * @interface IEventPayload
+             * @property {string|null} [reason] EventPayload reason
+             * @property {string|null} [type] Normal | Warning (free string in the API)
+             * @property {string|null} [message] EventPayload message
+             * @property {number|null} [count] EventPayload count
+             * @property {string|null} [firstTimestamp] EventPayload firstTimestamp
+             * @property {string|null} [lastTimestamp] EventPayload lastTimestamp
+             * @property {string|null} [eventTime] EventPayload eventTime
+             * @property {string|null} [source] source component, else the reporting controller
+             * @property {faro.v1.IObjectRef|null} [involved] EventPayload involved
+             * @property {string|null} [name] the Event object's name
+             */
+
+            /**
+             * Constructs a new EventPayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "event": a Kubernetes Event about an object of the story.
+             * @implements IEventPayload
+             * @constructor
+             * @param {faro.v1.IEventPayload=} [properties] Properties to set
+             */
+            function EventPayload(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * EventPayload reason.
+             * @member {string} reason
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.reason = "";
+
+            /**
+             * Normal | Warning (free string in the API)
+             * @member {string} type
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.type = "";
+
+            /**
+             * EventPayload message.
+             * @member {string} message
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.message = "";
+
+            /**
+             * EventPayload count.
+             * @member {number} count
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.count = 0;
+
+            /**
+             * EventPayload firstTimestamp.
+             * @member {string} firstTimestamp
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.firstTimestamp = "";
+
+            /**
+             * EventPayload lastTimestamp.
+             * @member {string} lastTimestamp
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.lastTimestamp = "";
+
+            /**
+             * EventPayload eventTime.
+             * @member {string} eventTime
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.eventTime = "";
+
+            /**
+             * source component, else the reporting controller
+             * @member {string} source
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.source = "";
+
+            /**
+             * EventPayload involved.
+             * @member {faro.v1.IObjectRef|null|undefined} involved
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.involved = null;
+
+            /**
+             * the Event object's name
+             * @member {string} name
+             * @memberof faro.v1.EventPayload
+             * @instance
+             */
+            EventPayload.prototype.name = "";
+
+            /**
+             * Creates a new EventPayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.EventPayload
+             * @static
+             * @param {faro.v1.IEventPayload=} [properties] Properties to set
+             * @returns {faro.v1.EventPayload} EventPayload instance
+             */
+            EventPayload.create = function create(properties) {
+                return new EventPayload(properties);
+            };
+
+            /**
+             * Encodes the specified EventPayload message. Does not implicitly {@link faro.v1.EventPayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.EventPayload
+             * @static
+             * @param {faro.v1.IEventPayload} message EventPayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            EventPayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.reason);
+                if (message.type != null && Object.hasOwnProperty.call(message, "type"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.type);
+                if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.message);
+                if (message.count != null && Object.hasOwnProperty.call(message, "count"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).int32(message.count);
+                if (message.firstTimestamp != null && Object.hasOwnProperty.call(message, "firstTimestamp"))
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.firstTimestamp);
+                if (message.lastTimestamp != null && Object.hasOwnProperty.call(message, "lastTimestamp"))
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.lastTimestamp);
+                if (message.eventTime != null && Object.hasOwnProperty.call(message, "eventTime"))
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.eventTime);
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.source);
+                if (message.involved != null && Object.hasOwnProperty.call(message, "involved"))
+                    $root.faro.v1.ObjectRef.encode(message.involved, writer.uint32(/* id 9, wireType 2 =*/74).fork(), q + 1).ldelim();
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    writer.uint32(/* id 10, wireType 2 =*/82).string(message.name);
+                return writer;
+            };
+
+            /**
+             * Decodes an EventPayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.EventPayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.EventPayload} EventPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            EventPayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.EventPayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.reason = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.type = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.message = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.count = reader.int32();
+                            break;
+                        }
+                    case 5: {
+                            message.firstTimestamp = reader.string();
+                            break;
+                        }
+                    case 6: {
+                            message.lastTimestamp = reader.string();
+                            break;
+                        }
+                    case 7: {
+                            message.eventTime = reader.string();
+                            break;
+                        }
+                    case 8: {
+                            message.source = reader.string();
+                            break;
+                        }
+                    case 9: {
+                            message.involved = $root.faro.v1.ObjectRef.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 10: {
+                            message.name = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an EventPayload message.
+             * @function verify
+             * @memberof faro.v1.EventPayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            EventPayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    if (!$util.isString(message.reason))
+                        return "reason: string expected";
+                if (message.type != null && Object.hasOwnProperty.call(message, "type"))
+                    if (!$util.isString(message.type))
+                        return "type: string expected";
+                if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                    if (!$util.isString(message.message))
+                        return "message: string expected";
+                if (message.count != null && Object.hasOwnProperty.call(message, "count"))
+                    if (!$util.isInteger(message.count))
+                        return "count: integer expected";
+                if (message.firstTimestamp != null && Object.hasOwnProperty.call(message, "firstTimestamp"))
+                    if (!$util.isString(message.firstTimestamp))
+                        return "firstTimestamp: string expected";
+                if (message.lastTimestamp != null && Object.hasOwnProperty.call(message, "lastTimestamp"))
+                    if (!$util.isString(message.lastTimestamp))
+                        return "lastTimestamp: string expected";
+                if (message.eventTime != null && Object.hasOwnProperty.call(message, "eventTime"))
+                    if (!$util.isString(message.eventTime))
+                        return "eventTime: string expected";
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    if (!$util.isString(message.source))
+                        return "source: string expected";
+                if (message.involved != null && Object.hasOwnProperty.call(message, "involved")) {
+                    let error = $root.faro.v1.ObjectRef.verify(message.involved, long + 1);
+                    if (error)
+                        return "involved." + error;
+                }
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    if (!$util.isString(message.name))
+                        return "name: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an EventPayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.EventPayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.EventPayload} EventPayload
+             */
+            EventPayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.EventPayload)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.EventPayload: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.EventPayload();
+                if (object.reason != null)
+                    message.reason = String(object.reason);
+                if (object.type != null)
+                    message.type = String(object.type);
+                if (object.message != null)
+                    message.message = String(object.message);
+                if (object.count != null)
+                    message.count = object.count | 0;
+                if (object.firstTimestamp != null)
+                    message.firstTimestamp = String(object.firstTimestamp);
+                if (object.lastTimestamp != null)
+                    message.lastTimestamp = String(object.lastTimestamp);
+                if (object.eventTime != null)
+                    message.eventTime = String(object.eventTime);
+                if (object.source != null)
+                    message.source = String(object.source);
+                if (object.involved != null) {
+                    if (!$util.isObject(object.involved))
+                        throw TypeError(".faro.v1.EventPayload.involved: object expected");
+                    message.involved = $root.faro.v1.ObjectRef.fromObject(object.involved, long + 1);
+                }
+                if (object.name != null)
+                    message.name = String(object.name);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an EventPayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.EventPayload
+             * @static
+             * @param {faro.v1.EventPayload} message EventPayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            EventPayload.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.reason = "";
+                    object.type = "";
+                    object.message = "";
+                    object.count = 0;
+                    object.firstTimestamp = "";
+                    object.lastTimestamp = "";
+                    object.eventTime = "";
+                    object.source = "";
+                    object.involved = null;
+                    object.name = "";
+                }
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.type != null && Object.hasOwnProperty.call(message, "type"))
+                    object.type = message.type;
+                if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                    object.message = message.message;
+                if (message.count != null && Object.hasOwnProperty.call(message, "count"))
+                    object.count = message.count;
+                if (message.firstTimestamp != null && Object.hasOwnProperty.call(message, "firstTimestamp"))
+                    object.firstTimestamp = message.firstTimestamp;
+                if (message.lastTimestamp != null && Object.hasOwnProperty.call(message, "lastTimestamp"))
+                    object.lastTimestamp = message.lastTimestamp;
+                if (message.eventTime != null && Object.hasOwnProperty.call(message, "eventTime"))
+                    object.eventTime = message.eventTime;
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    object.source = message.source;
+                if (message.involved != null && Object.hasOwnProperty.call(message, "involved"))
+                    object.involved = $root.faro.v1.ObjectRef.toObject(message.involved, options, q + 1);
+                if (message.name != null && Object.hasOwnProperty.call(message, "name"))
+                    object.name = message.name;
+                return object;
+            };
+
+            /**
+             * Converts this EventPayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.EventPayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            EventPayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for EventPayload
+             * @function getTypeUrl
+             * @memberof faro.v1.EventPayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            EventPayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.EventPayload";
+            };
+
+            return EventPayload;
+        })();
+
+        v1.LogPayload = (function() {
+
+            /**
+             * Properties of a LogPayload.
+             * @memberof faro.v1
+             * @interface ILogPayload
+             * @property {string|null} [container] LogPayload container
+             * @property {string|null} [containerType] init | regular | ephemeral
+             * @property {number|null} [restartCount] LogPayload restartCount
+             * @property {string|null} [source] follow | previous
+             * @property {number|null} [seqStart] index of lines[0] in the instance's stream
+             * @property {Array.<faro.v1.ILogLine>|null} [lines] LogPayload lines
+             * @property {string|null} [unreadReason] gone_before_read | not_served; "" when the entry has lines
+             */
+
+            /**
+             * Constructs a new LogPayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "log": log lines of ONE container instance, or (no lines, unread_reason set) the news that
+             * lines of the instance could not be read.
+             * @implements ILogPayload
+             * @constructor
+             * @param {faro.v1.ILogPayload=} [properties] Properties to set
+             */
+            function LogPayload(properties) {
+                this.lines = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * LogPayload container.
+             * @member {string} container
+             * @memberof faro.v1.LogPayload
+             * @instance
+             */
+            LogPayload.prototype.container = "";
+
+            /**
+             * init | regular | ephemeral
+             * @member {string} containerType
+             * @memberof faro.v1.LogPayload
+             * @instance
+             */
+            LogPayload.prototype.containerType = "";
+
+            /**
+             * LogPayload restartCount.
+             * @member {number} restartCount
+             * @memberof faro.v1.LogPayload
+             * @instance
+             */
+            LogPayload.prototype.restartCount = 0;
+
+            /**
+             * follow | previous
+             * @member {string} source
+             * @memberof faro.v1.LogPayload
+             * @instance
+             */
+            LogPayload.prototype.source = "";
+
+            /**
+             * index of lines[0] in the instance's stream
+             * @member {number} seqStart
+             * @memberof faro.v1.LogPayload
+             * @instance
+             */
+            LogPayload.prototype.seqStart = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
+            /**
+             * LogPayload lines.
+             * @member {Array.<faro.v1.ILogLine>} lines
+             * @memberof faro.v1.LogPayload
+             * @instance
+             */
+            LogPayload.prototype.lines = $util.emptyArray;
+
+            /**
+             * gone_before_read | not_served; "" when the entry has lines
+             * @member {string} unreadReason
+             * @memberof faro.v1.LogPayload
+             * @instance
+             */
+            LogPayload.prototype.unreadReason = "";
+
+            /**
+             * Creates a new LogPayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.LogPayload
+             * @static
+             * @param {faro.v1.ILogPayload=} [properties] Properties to set
+             * @returns {faro.v1.LogPayload} LogPayload instance
+             */
+            LogPayload.create = function create(properties) {
+                return new LogPayload(properties);
+            };
+
+            /**
+             * Encodes the specified LogPayload message. Does not implicitly {@link faro.v1.LogPayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.LogPayload
+             * @static
+             * @param {faro.v1.ILogPayload} message LogPayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            LogPayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.container);
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.containerType);
+                if (message.restartCount != null && Object.hasOwnProperty.call(message, "restartCount"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.restartCount);
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.source);
+                if (message.seqStart != null && Object.hasOwnProperty.call(message, "seqStart"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint64(message.seqStart);
+                if (message.lines != null && message.lines.length)
+                    for (let i = 0; i < message.lines.length; ++i)
+                        $root.faro.v1.LogLine.encode(message.lines[i], writer.uint32(/* id 6, wireType 2 =*/50).fork(), q + 1).ldelim();
+                if (message.unreadReason != null && Object.hasOwnProperty.call(message, "unreadReason"))
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.unreadReason);
+                return writer;
+            };
+
+            /**
+             * Decodes a LogPayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.LogPayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.LogPayload} LogPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            LogPayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.LogPayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.container = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.containerType = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.restartCount = reader.uint32();
+                            break;
+                        }
+                    case 4: {
+                            message.source = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.seqStart = reader.uint64();
+                            break;
+                        }
+                    case 6: {
+                            if (!(message.lines && message.lines.length))
+                                message.lines = [];
+                            message.lines.push($root.faro.v1.LogLine.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 7: {
+                            message.unreadReason = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies a LogPayload message.
+             * @function verify
+             * @memberof faro.v1.LogPayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            LogPayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    if (!$util.isString(message.container))
+                        return "container: string expected";
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    if (!$util.isString(message.containerType))
+                        return "containerType: string expected";
+                if (message.restartCount != null && Object.hasOwnProperty.call(message, "restartCount"))
+                    if (!$util.isInteger(message.restartCount))
+                        return "restartCount: integer expected";
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    if (!$util.isString(message.source))
+                        return "source: string expected";
+                if (message.seqStart != null && Object.hasOwnProperty.call(message, "seqStart"))
+                    if (!$util.isInteger(message.seqStart) && !(message.seqStart && $util.isInteger(message.seqStart.low) && $util.isInteger(message.seqStart.high)))
+                        return "seqStart: integer|Long expected";
+                if (message.lines != null && Object.hasOwnProperty.call(message, "lines")) {
+                    if (!Array.isArray(message.lines))
+                        return "lines: array expected";
+                    for (let i = 0; i < message.lines.length; ++i) {
+                        let error = $root.faro.v1.LogLine.verify(message.lines[i], long + 1);
+                        if (error)
+                            return "lines." + error;
+                    }
+                }
+                if (message.unreadReason != null && Object.hasOwnProperty.call(message, "unreadReason"))
+                    if (!$util.isString(message.unreadReason))
+                        return "unreadReason: string expected";
+                return null;
+            };
+
+            /**
+             * Creates a LogPayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.LogPayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.LogPayload} LogPayload
+             */
+            LogPayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.LogPayload)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.LogPayload: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.LogPayload();
+                if (object.container != null)
+                    message.container = String(object.container);
+                if (object.containerType != null)
+                    message.containerType = String(object.containerType);
+                if (object.restartCount != null)
+                    message.restartCount = object.restartCount >>> 0;
+                if (object.source != null)
+                    message.source = String(object.source);
+                if (object.seqStart != null)
+                    if ($util.Long)
+                        message.seqStart = $util.Long.fromValue(object.seqStart, true);
+                    else if (typeof object.seqStart === "string")
+                        message.seqStart = parseInt(object.seqStart, 10);
+                    else if (typeof object.seqStart === "number")
+                        message.seqStart = object.seqStart;
+                    else if (typeof object.seqStart === "object")
+                        message.seqStart = new $util.LongBits(object.seqStart.low >>> 0, object.seqStart.high >>> 0).toNumber(true);
+                if (object.lines) {
+                    if (!Array.isArray(object.lines))
+                        throw TypeError(".faro.v1.LogPayload.lines: array expected");
+                    message.lines = [];
+                    for (let i = 0; i < object.lines.length; ++i) {
+                        if (!$util.isObject(object.lines[i]))
+                            throw TypeError(".faro.v1.LogPayload.lines: object expected");
+                        message.lines[i] = $root.faro.v1.LogLine.fromObject(object.lines[i], long + 1);
+                    }
+                }
+                if (object.unreadReason != null)
+                    message.unreadReason = String(object.unreadReason);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a LogPayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.LogPayload
+             * @static
+             * @param {faro.v1.LogPayload} message LogPayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            LogPayload.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults)
+                    object.lines = [];
+                if (options.defaults) {
+                    object.container = "";
+                    object.containerType = "";
+                    object.restartCount = 0;
+                    object.source = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.seqStart = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.seqStart = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
+                    object.unreadReason = "";
+                }
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    object.container = message.container;
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    object.containerType = message.containerType;
+                if (message.restartCount != null && Object.hasOwnProperty.call(message, "restartCount"))
+                    object.restartCount = message.restartCount;
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    object.source = message.source;
+                if (message.seqStart != null && Object.hasOwnProperty.call(message, "seqStart"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.seqStart = typeof message.seqStart === "number" ? BigInt(message.seqStart) : $util.Long.fromBits(message.seqStart.low >>> 0, message.seqStart.high >>> 0, true).toBigInt();
+                    else if (typeof message.seqStart === "number")
+                        object.seqStart = options.longs === String ? String(message.seqStart) : message.seqStart;
+                    else
+                        object.seqStart = options.longs === String ? $util.Long.prototype.toString.call(message.seqStart) : options.longs === Number ? new $util.LongBits(message.seqStart.low >>> 0, message.seqStart.high >>> 0).toNumber(true) : message.seqStart;
+                if (message.lines && message.lines.length) {
+                    object.lines = [];
+                    for (let j = 0; j < message.lines.length; ++j)
+                        object.lines[j] = $root.faro.v1.LogLine.toObject(message.lines[j], options, q + 1);
+                }
+                if (message.unreadReason != null && Object.hasOwnProperty.call(message, "unreadReason"))
+                    object.unreadReason = message.unreadReason;
+                return object;
+            };
+
+            /**
+             * Converts this LogPayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.LogPayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            LogPayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for LogPayload
+             * @function getTypeUrl
+             * @memberof faro.v1.LogPayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            LogPayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.LogPayload";
+            };
+
+            return LogPayload;
+        })();
+
+        v1.IncidentPayload = (function() {
+
+            /**
+             * Properties of an IncidentPayload.
+             * @memberof faro.v1
+             * @interface IIncidentPayload
+             * @property {string|null} [incidentId] IncidentPayload incidentId
+             * @property {string|null} [reason] IncidentPayload reason
+             * @property {string|null} [severity] critical | high | medium | low | info
+             * @property {string|null} [container] "" for pod- or workload-level failures
+             * @property {number|null} [repeatCount] IncidentPayload repeatCount
+             * @property {boolean|null} [isUpdate] IncidentPayload isUpdate
+             * @property {number|null} [exitCode] IncidentPayload exitCode
+             * @property {string|null} [firstSeen] IncidentPayload firstSeen
+             * @property {string|null} [lastSeen] IncidentPayload lastSeen
+             */
+
+            /**
+             * Constructs a new IncidentPayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "incident": an incident (or an update of it) detected in the story; the full context is the
+             * IncidentContext with the same incident_id and repeat_count on faro.v1.incident.*.
+             * @implements IIncidentPayload
+             * @constructor
+             * @param {faro.v1.IIncidentPayload=} [properties] Properties to set
+             */
+            function IncidentPayload(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * IncidentPayload incidentId.
+             * @member {string} incidentId
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.incidentId = "";
+
+            /**
+             * IncidentPayload reason.
+             * @member {string} reason
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.reason = "";
+
+            /**
+             * critical | high | medium | low | info
+             * @member {string} severity
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.severity = "";
+
+            /**
+             * "" for pod- or workload-level failures
+             * @member {string} container
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.container = "";
+
+            /**
+             * IncidentPayload repeatCount.
+             * @member {number} repeatCount
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.repeatCount = 0;
+
+            /**
+             * IncidentPayload isUpdate.
+             * @member {boolean} isUpdate
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.isUpdate = false;
+
+            /**
+             * IncidentPayload exitCode.
+             * @member {number|null|undefined} exitCode
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.exitCode = null;
+
+            /**
+             * IncidentPayload firstSeen.
+             * @member {string} firstSeen
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.firstSeen = "";
+
+            /**
+             * IncidentPayload lastSeen.
+             * @member {string} lastSeen
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             */
+            IncidentPayload.prototype.lastSeen = "";
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(IncidentPayload.prototype, "_exitCode", {
+                get: $util.oneOfGetter($oneOfFields = ["exitCode"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new IncidentPayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.IncidentPayload
+             * @static
+             * @param {faro.v1.IIncidentPayload=} [properties] Properties to set
+             * @returns {faro.v1.IncidentPayload} IncidentPayload instance
+             */
+            IncidentPayload.create = function create(properties) {
+                return new IncidentPayload(properties);
+            };
+
+            /**
+             * Encodes the specified IncidentPayload message. Does not implicitly {@link faro.v1.IncidentPayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.IncidentPayload
+             * @static
+             * @param {faro.v1.IIncidentPayload} message IncidentPayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            IncidentPayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.incidentId);
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.reason);
+                if (message.severity != null && Object.hasOwnProperty.call(message, "severity"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.severity);
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.container);
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.repeatCount);
+                if (message.isUpdate != null && Object.hasOwnProperty.call(message, "isUpdate"))
+                    writer.uint32(/* id 6, wireType 0 =*/48).bool(message.isUpdate);
+                if (message.exitCode != null && Object.hasOwnProperty.call(message, "exitCode"))
+                    writer.uint32(/* id 7, wireType 0 =*/56).int32(message.exitCode);
+                if (message.firstSeen != null && Object.hasOwnProperty.call(message, "firstSeen"))
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.firstSeen);
+                if (message.lastSeen != null && Object.hasOwnProperty.call(message, "lastSeen"))
+                    writer.uint32(/* id 9, wireType 2 =*/74).string(message.lastSeen);
+                return writer;
+            };
+
+            /**
+             * Decodes an IncidentPayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.IncidentPayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.IncidentPayload} IncidentPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            IncidentPayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.IncidentPayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.incidentId = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.reason = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.severity = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.container = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.repeatCount = reader.uint32();
+                            break;
+                        }
+                    case 6: {
+                            message.isUpdate = reader.bool();
+                            break;
+                        }
+                    case 7: {
+                            message.exitCode = reader.int32();
+                            break;
+                        }
+                    case 8: {
+                            message.firstSeen = reader.string();
+                            break;
+                        }
+                    case 9: {
+                            message.lastSeen = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an IncidentPayload message.
+             * @function verify
+             * @memberof faro.v1.IncidentPayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            IncidentPayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                let properties = {};
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    if (!$util.isString(message.incidentId))
+                        return "incidentId: string expected";
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    if (!$util.isString(message.reason))
+                        return "reason: string expected";
+                if (message.severity != null && Object.hasOwnProperty.call(message, "severity"))
+                    if (!$util.isString(message.severity))
+                        return "severity: string expected";
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    if (!$util.isString(message.container))
+                        return "container: string expected";
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    if (!$util.isInteger(message.repeatCount))
+                        return "repeatCount: integer expected";
+                if (message.isUpdate != null && Object.hasOwnProperty.call(message, "isUpdate"))
+                    if (typeof message.isUpdate !== "boolean")
+                        return "isUpdate: boolean expected";
+                if (message.exitCode != null && Object.hasOwnProperty.call(message, "exitCode")) {
+                    properties._exitCode = 1;
+                    if (!$util.isInteger(message.exitCode))
+                        return "exitCode: integer expected";
+                }
+                if (message.firstSeen != null && Object.hasOwnProperty.call(message, "firstSeen"))
+                    if (!$util.isString(message.firstSeen))
+                        return "firstSeen: string expected";
+                if (message.lastSeen != null && Object.hasOwnProperty.call(message, "lastSeen"))
+                    if (!$util.isString(message.lastSeen))
+                        return "lastSeen: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an IncidentPayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.IncidentPayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.IncidentPayload} IncidentPayload
+             */
+            IncidentPayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.IncidentPayload)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.IncidentPayload: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.IncidentPayload();
+                if (object.incidentId != null)
+                    message.incidentId = String(object.incidentId);
+                if (object.reason != null)
+                    message.reason = String(object.reason);
+                if (object.severity != null)
+                    message.severity = String(object.severity);
+                if (object.container != null)
+                    message.container = String(object.container);
+                if (object.repeatCount != null)
+                    message.repeatCount = object.repeatCount >>> 0;
+                if (object.isUpdate != null)
+                    message.isUpdate = Boolean(object.isUpdate);
+                if (object.exitCode != null)
+                    message.exitCode = object.exitCode | 0;
+                if (object.firstSeen != null)
+                    message.firstSeen = String(object.firstSeen);
+                if (object.lastSeen != null)
+                    message.lastSeen = String(object.lastSeen);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an IncidentPayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.IncidentPayload
+             * @static
+             * @param {faro.v1.IncidentPayload} message IncidentPayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            IncidentPayload.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.incidentId = "";
+                    object.reason = "";
+                    object.severity = "";
+                    object.container = "";
+                    object.repeatCount = 0;
+                    object.isUpdate = false;
+                    object.firstSeen = "";
+                    object.lastSeen = "";
+                }
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    object.incidentId = message.incidentId;
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.severity != null && Object.hasOwnProperty.call(message, "severity"))
+                    object.severity = message.severity;
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    object.container = message.container;
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    object.repeatCount = message.repeatCount;
+                if (message.isUpdate != null && Object.hasOwnProperty.call(message, "isUpdate"))
+                    object.isUpdate = message.isUpdate;
+                if (message.exitCode != null && Object.hasOwnProperty.call(message, "exitCode")) {
+                    object.exitCode = message.exitCode;
+                    if (options.oneofs)
+                        object._exitCode = "exitCode";
+                }
+                if (message.firstSeen != null && Object.hasOwnProperty.call(message, "firstSeen"))
+                    object.firstSeen = message.firstSeen;
+                if (message.lastSeen != null && Object.hasOwnProperty.call(message, "lastSeen"))
+                    object.lastSeen = message.lastSeen;
+                return object;
+            };
+
+            /**
+             * Converts this IncidentPayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.IncidentPayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            IncidentPayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for IncidentPayload
+             * @function getTypeUrl
+             * @memberof faro.v1.IncidentPayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            IncidentPayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.IncidentPayload";
+            };
+
+            return IncidentPayload;
+        })();
+
+        v1.ClosePayload = (function() {
+
+            /**
+             * Properties of a ClosePayload.
+             * @memberof faro.v1
+             * @interface IClosePayload
+             * @property {string|null} [why] idle | root-deleted | max-length
+             * @property {number|null} [window] ClosePayload window
+             * @property {number|null} [next] max-length: the window the story continues in
+             */
+
+            /**
+             * Constructs a new ClosePayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "close": a story window closed.
+             * @implements IClosePayload
+             * @constructor
+             * @param {faro.v1.IClosePayload=} [properties] Properties to set
+             */
+            function ClosePayload(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * idle | root-deleted | max-length
+             * @member {string} why
+             * @memberof faro.v1.ClosePayload
+             * @instance
+             */
+            ClosePayload.prototype.why = "";
+
+            /**
+             * ClosePayload window.
+             * @member {number} window
+             * @memberof faro.v1.ClosePayload
+             * @instance
+             */
+            ClosePayload.prototype.window = 0;
+
+            /**
+             * max-length: the window the story continues in
+             * @member {number|null|undefined} next
+             * @memberof faro.v1.ClosePayload
+             * @instance
+             */
+            ClosePayload.prototype.next = null;
+
+            // OneOf field names bound to virtual getters and setters
+            let $oneOfFields;
+
+            // Virtual OneOf for proto3 optional field
+            Object.defineProperty(ClosePayload.prototype, "_next", {
+                get: $util.oneOfGetter($oneOfFields = ["next"]),
+                set: $util.oneOfSetter($oneOfFields)
+            });
+
+            /**
+             * Creates a new ClosePayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.ClosePayload
+             * @static
+             * @param {faro.v1.IClosePayload=} [properties] Properties to set
+             * @returns {faro.v1.ClosePayload} ClosePayload instance
+             */
+            ClosePayload.create = function create(properties) {
+                return new ClosePayload(properties);
+            };
+
+            /**
+             * Encodes the specified ClosePayload message. Does not implicitly {@link faro.v1.ClosePayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.ClosePayload
+             * @static
+             * @param {faro.v1.IClosePayload} message ClosePayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            ClosePayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.why != null && Object.hasOwnProperty.call(message, "why"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.why);
+                if (message.window != null && Object.hasOwnProperty.call(message, "window"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.window);
+                if (message.next != null && Object.hasOwnProperty.call(message, "next"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.next);
+                return writer;
+            };
+
+            /**
+             * Decodes a ClosePayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.ClosePayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.ClosePayload} ClosePayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            ClosePayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.ClosePayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.why = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.window = reader.uint32();
+                            break;
+                        }
+                    case 3: {
+                            message.next = reader.uint32();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies a ClosePayload message.
+             * @function verify
+             * @memberof faro.v1.ClosePayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            ClosePayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                let properties = {};
+                if (message.why != null && Object.hasOwnProperty.call(message, "why"))
+                    if (!$util.isString(message.why))
+                        return "why: string expected";
+                if (message.window != null && Object.hasOwnProperty.call(message, "window"))
+                    if (!$util.isInteger(message.window))
+                        return "window: integer expected";
+                if (message.next != null && Object.hasOwnProperty.call(message, "next")) {
+                    properties._next = 1;
+                    if (!$util.isInteger(message.next))
+                        return "next: integer expected";
+                }
+                return null;
+            };
+
+            /**
+             * Creates a ClosePayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.ClosePayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.ClosePayload} ClosePayload
+             */
+            ClosePayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.ClosePayload)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.ClosePayload: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.ClosePayload();
+                if (object.why != null)
+                    message.why = String(object.why);
+                if (object.window != null)
+                    message.window = object.window >>> 0;
+                if (object.next != null)
+                    message.next = object.next >>> 0;
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a ClosePayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.ClosePayload
+             * @static
+             * @param {faro.v1.ClosePayload} message ClosePayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            ClosePayload.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.why = "";
+                    object.window = 0;
+                }
+                if (message.why != null && Object.hasOwnProperty.call(message, "why"))
+                    object.why = message.why;
+                if (message.window != null && Object.hasOwnProperty.call(message, "window"))
+                    object.window = message.window;
+                if (message.next != null && Object.hasOwnProperty.call(message, "next")) {
+                    object.next = message.next;
+                    if (options.oneofs)
+                        object._next = "next";
+                }
+                return object;
+            };
+
+            /**
+             * Converts this ClosePayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.ClosePayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            ClosePayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for ClosePayload
+             * @function getTypeUrl
+             * @memberof faro.v1.ClosePayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            ClosePayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.ClosePayload";
+            };
+
+            return ClosePayload;
+        })();
+
+        v1.SnapshotPayload = (function() {
+
+            /**
+             * Properties of a SnapshotPayload.
+             * @memberof faro.v1
+             * @interface ISnapshotPayload
+             */
+
+            /**
+             * Constructs a new SnapshotPayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "snapshot": reserved; no field yet.
+             * @implements ISnapshotPayload
+             * @constructor
+             * @param {faro.v1.ISnapshotPayload=} [properties] Properties to set
+             */
+            function SnapshotPayload(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * Creates a new SnapshotPayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.SnapshotPayload
+             * @static
+             * @param {faro.v1.ISnapshotPayload=} [properties] Properties to set
+             * @returns {faro.v1.SnapshotPayload} SnapshotPayload instance
+             */
+            SnapshotPayload.create = function create(properties) {
+                return new SnapshotPayload(properties);
+            };
+
+            /**
+             * Encodes the specified SnapshotPayload message. Does not implicitly {@link faro.v1.SnapshotPayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.SnapshotPayload
+             * @static
+             * @param {faro.v1.ISnapshotPayload} message SnapshotPayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SnapshotPayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                return writer;
+            };
+
+            /**
+             * Decodes a SnapshotPayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.SnapshotPayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.SnapshotPayload} SnapshotPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SnapshotPayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.SnapshotPayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies a SnapshotPayload message.
+             * @function verify
+             * @memberof faro.v1.SnapshotPayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            SnapshotPayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                return null;
+            };
+
+            /**
+             * Creates a SnapshotPayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.SnapshotPayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.SnapshotPayload} SnapshotPayload
+             */
+            SnapshotPayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.SnapshotPayload)
+                    return object;
+                return new $root.faro.v1.SnapshotPayload();
+            };
+
+            /**
+             * Creates a plain object from a SnapshotPayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.SnapshotPayload
+             * @static
+             * @param {faro.v1.SnapshotPayload} message SnapshotPayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SnapshotPayload.toObject = function toObject() {
+                return {};
+            };
+
+            /**
+             * Converts this SnapshotPayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.SnapshotPayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SnapshotPayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for SnapshotPayload
+             * @function getTypeUrl
+             * @memberof faro.v1.SnapshotPayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            SnapshotPayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.SnapshotPayload";
+            };
+
+            return SnapshotPayload;
         })();
 
         v1.EventSummary = (function() {
