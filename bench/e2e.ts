@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { readStoryFiles, SERVICE_NAMES, waitDrained } from "@faro/cli";
+import { pipelineConsumers, readStoryFiles, SERVICE_NAMES, waitDrained } from "@faro/cli";
 import { decodeLogBatch, decodeStoryEntry, type LogBatch, type StoryFile } from "@faro/contracts";
 import { startCluster } from "@faro/kube-sim";
 import { startNats, startRedis } from "@faro/test-harness";
@@ -97,7 +97,7 @@ function cpuSeconds(pid: number): number {
     return 0;
   }
 }
-const CONSUMERS: [string, string][] = [["FARO_RAW", "log-streamer"], ["FARO_RAW", "filter"], ["FARO_CLEAN", "correlator"], ["FARO_STORY", "writer"]];
+const CONSUMERS: [string, string][] = pipelineConsumers("bench").map((c) => [c.stream, c.durable]);
 // Per-stage lag (pending / unacked) and CPU share per process, every PROGRESS seconds, to see which stage falls behind.
 let lastCpu = new Map<string, number>();
 let lastAt = Date.now();
@@ -138,7 +138,7 @@ for (;;) {
       if (!/not found/i.test((err as Error).message)) throw err;
     }
   }
-  if (["log-streamer", "filter", "correlator", "writer"].every((n) => names.includes(n))) break;
+  if (CONSUMERS.every(([, n]) => names.includes(n))) break;
   if (Date.now() > deadline) throw new Error("services did not start");
   await new Promise((r) => setTimeout(r, 200));
 }
@@ -167,7 +167,7 @@ const tPodsGone = Date.now();
 console.log(`  pods terminated ${((tPodsGone - tLoadEnd) / 1000).toFixed(1)}s after the load ended`);
 const truth = cluster.truth.lines({ namespace: "load" });
 const want = new Set(truth.map((l) => `${l.podUid}/${l.container}#${l.restartCount} ${l.timestamp}`));
-await waitDrained(jsm, { quietMs: 500, timeoutMs: 600_000 });
+await waitDrained(jsm, { consumers: pipelineConsumers("bench"), quietMs: 500, timeoutMs: 600_000 });
 const tDrained = Date.now();
 let got = 0;
 let dupes = 0;
@@ -242,7 +242,7 @@ if (got < want.size) {
       (d: Uint8Array) => {
         const e = decodeStoryEntry(d);
         if (e.entryKind !== "log") return [];
-        const pl = JSON.parse(e.payloadJson) as { container: string; restartCount: number; lines: { timestamp: string }[] };
+        const pl = e.log;
         return pl.lines.map((l) => [`${e.storyId}#${e.window}`, `${e.pod?.uid}/${pl.container}#${pl.restartCount} ${l.timestamp}`] as const);
       },
     ],

@@ -9,7 +9,7 @@ import { createLogger } from "@faro/observability";
 import { ConsumerGroup, connectBus, ensureStream, Publisher, type Bus } from "@faro/bus";
 import { buildRawSubject, encodeLogBatch, FARO_CLEAN, FARO_RAW, logBatchId } from "@faro/contracts";
 import { filterService } from "@faro/filter";
-import { loadServiceConfig, startService } from "@faro/kernel";
+import { loadServiceConfig, scopedDurable, startService } from "@faro/kernel";
 import { startNats } from "@faro/test-harness";
 
 // 20 rules (3 global, 17 in four tenants), 8 of them on log content, as in the in-process section.
@@ -150,7 +150,7 @@ export async function benchFilterThroughBus(opts: { batches?: number; lines?: nu
       const config = loadServiceConfig(filterService, { file: path.join(dir, "filter.yaml"), env: { FARO_NATS_URL: server.url, FARO_CLUSTER: "bench" } });
       const t0 = performance.now();
       const filter = await startService(filterService, config, { http: false, logger: createLogger({ service: "filter", level: "warn", pretty: false }) });
-      const t1 = await drained(bus, "filter");
+      const t1 = await drained(bus, scopedDurable("bench", "filter"));
       filterRate = total / ((t1 - t0) / 1000);
       fmt("filter service (20 rules, redaction, fan-out per tenant)", filterRate, batches, t1 - t0);
       const clean = await bus.jsm.streams.info(FARO_CLEAN.name);

@@ -9,6 +9,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { connectBus, Publisher } from "@faro/bus";
+import { scopedDurable } from "@faro/kernel";
 import {
   buildCleanSubject,
   decodeIncidentContext,
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; ; i++) {
       try {
-        await bus.jsm.consumers.info("FARO_CLEAN", "correlator");
+        await bus.jsm.consumers.info("FARO_CLEAN", scopedDurable(CLUSTER, "correlator"));
         break;
       } catch {
         // the durable appears once the correlator has started

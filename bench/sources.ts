@@ -7,6 +7,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { parse as parseYaml } from "yaml";
 import { connectBus, ensureStream, Publisher } from "@faro/bus";
 import { encodeLogBatch, encodeResourceChange, FARO_RAW } from "@faro/contracts";
@@ -16,7 +17,6 @@ import { freePort, startNats, startRedis } from "@faro/test-harness";
 const root = path.resolve(import.meta.dirname, "..");
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const MiB = 1024 * 1024;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Sums every series of a metric in a Prometheus text exposition. */
 function metricSum(text: string, name: string): number {

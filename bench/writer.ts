@@ -14,6 +14,7 @@ import {
   type Encodable,
   type EntryKind,
   type StoryEntry,
+  type StoryPayloads,
 } from "@faro/contracts";
 import { loadServiceConfig, startService } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
@@ -33,13 +34,14 @@ function storyEntries(i: number): { subject: string; storyId: string; entries: E
   const pod = { name: `${name}-abc`, uid: `uid-${i}`, node: "n1", replacesPodUid: "" };
   const out: Encodable<StoryEntry>[] = [];
   let seq = 0;
-  const add = (kind: EntryKind, t: number, payload: unknown, withPod = true) => {
+  // Typed payloads; fields left out are encoded as their proto3 default.
+  const add = <K extends EntryKind>(kind: K, t: number, payload: Partial<StoryPayloads[K]>, withPod = true) => {
     seq += 16;
     out.push({
       storyId, window: 0, seq, orderingKey: orderingKey(at(t), seq), tenant: "t", cluster: "c", namespace: "bench",
       workload: { apiVersion: "apps/v1", kind: "Deployment", name, uid: `d-${i}` }, entryKind: kind, timestamp: at(t),
-      ...(withPod ? { pod } : {}), payloadJson: JSON.stringify(payload), summary: `${kind} ${seq}`,
-    });
+      ...(withPod ? { pod } : {}), summary: `${kind} ${seq}`, [kind]: payload,
+    } as unknown as Encodable<StoryEntry>);
   };
   add("open", 0, { window: 0, ownerChain: [] }, false);
   add("lifecycle", 1, { what: "started", container: "app", containerType: "regular", restartCount: 0 });
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
       const body = s.entries.slice(0, -1);
       await Promise.all(body.map((e, k) => bus.js.publish(s.subject, encodeStoryEntry(e), { msgID: `${s.storyId}:${k}` })));
     }
-    const config = loadServiceConfig(writerService, { argv: ["--nats.url", server.url, "--dir", path.join(dir, "svc"), "--snapshot.interval", "0", "--log.level", "warn"], env: {} });
+    const config = loadServiceConfig(writerService, { argv: ["--nats.url", server.url, "--cluster", "c", "--dir", path.join(dir, "svc"), "--snapshot.interval", "0", "--log.level", "warn"], env: {} });
     const writer = await startService(writerService, config, { logger: createLogger({ service: "writer", level: "warn" }), http: false });
     const files = stories.map((s) => storyFilePath(path.join(dir, "svc"), "bench", s.storyId, 0));
     t0 = performance.now();

@@ -100,7 +100,7 @@ describe.skipIf(!helm)("helm chart", () => {
   it("adds lag-based autoscaling (KEDA) for the four consumer groups and ServiceMonitors when asked", async () => {
     const more = await render("autoscaling.keda.enabled=true", "metrics.serviceMonitor.enabled=true");
     const scaled = more.filter((d) => d.kind === "ScaledObject").map((d) => (d.spec as { triggers: { metadata: { consumer: string } }[] }).triggers[0]!.metadata.consumer);
-    expect(scaled.sort()).toEqual(["correlator", "filter", "log-streamer", "writer"]);
+    expect(scaled.sort()).toEqual(["my-cluster_correlator", "my-cluster_filter", "my-cluster_log-streamer", "my-cluster_writer"]);
     expect(more.filter((d) => d.kind === "ServiceMonitor")).toHaveLength(5);
   });
 

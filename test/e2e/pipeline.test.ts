@@ -9,11 +9,12 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { readStoryFiles, SERVICE_NAMES, waitDrained, type ReadStory } from "@faro/cli";
+import { pipelineConsumers, readStoryFiles, SERVICE_NAMES, waitDrained, type ReadStory } from "@faro/cli";
 import { decodeDeadLetter, FARO_DLQ } from "@faro/contracts";
 import { startCluster, type Cluster } from "@faro/kube-sim";
 import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
 import { faro, until, type Child } from "./helpers.js";
+import { compareWithTruth, storyOf } from "./truth.js";
 
 const SPEED = 20;
 /** Deployment name → the incident reason its scenario must produce (undefined: none required). */
@@ -31,6 +32,7 @@ let cluster: Cluster;
 let nc: NatsConnection;
 let dir: string;
 const children: Child[] = [];
+const CLUSTER = `e2e-${randomBytes(3).toString("hex")}`;
 
 beforeAll(async () => {
   [nats, redis] = await Promise.all([startNats(), startRedis()]);
@@ -42,7 +44,7 @@ beforeAll(async () => {
   const env = {
     FARO_NATS_URL: nats.url,
     FARO_REDIS_URL: redis.url,
-    FARO_CLUSTER: `e2e-${randomBytes(3).toString("hex")}`,
+    FARO_CLUSTER: CLUSTER,
     FARO_KUBE_KUBECONFIG: kubeconfig,
     FARO_HTTP_PORT: "0",
     FARO_LOG_LEVEL: "warn",
@@ -68,7 +70,7 @@ beforeAll(async () => {
           if (!/not found/i.test((err as Error).message)) throw err;
         }
       }
-      return ["log-streamer", "filter", "correlator", "writer"].every((n) => names.includes(n));
+      return pipelineConsumers(CLUSTER).every((c) => names.includes(c.durable));
     },
     60_000,
     200,
@@ -87,111 +89,9 @@ afterAll(async () => {
   expect(codes).toEqual(SERVICE_NAMES.map(() => 0));
 }, 60_000);
 
-/** Everything the story files hold about one deployment (all its windows). */
-function storyOf(stories: readonly ReadStory[], name: string) {
-  const files = stories.filter((s) => s.story.workload.kind === "Deployment" && s.story.workload.name === name && s.story.namespace === "default");
-  return {
-    files,
-    pods: files.flatMap((f) => f.story.pods),
-    timeline: files.flatMap((f) => f.story.timeline),
-    incidents: files.flatMap((f) => f.story.incidents),
-  };
-}
-
-/** At most this many lines written (a pod living ~1 s of real time at SPEED) may be lost with its pod. */
-const MAX_UNREAD_LINES = 20;
-/** What compare() accepted without calling it a problem (printed once, for the CI log). */
+/** What compareWithTruth() accepted without calling it a problem (printed once, for the CI log). */
 const notes: string[] = [];
-
-const ownedBy = (name: string, objectName: string | undefined) => objectName === name || (objectName ?? "").startsWith(`${name}-`);
-
-/** Differences between the ground truth and the files for one deployment; empty when they agree. */
-function compare(stories: readonly ReadStory[], name: string): string[] {
-  const problems: string[] = [];
-  const s = storyOf(stories, name);
-  if (s.files.length === 0) return [`${name}: no story file`];
-  for (const f of s.files) if (f.errors.length) problems.push(`${f.path}: ${f.errors.slice(0, 3).join("; ")}`);
-
-  // Pods: every pod the cluster ever had for this deployment, each once per window.
-  const truthPods = new Set(cluster.truth.changes({ kind: "Pod", namespace: "default" }).filter((c) => ownedBy(name, c.name)).map((c) => c.uid));
-  for (const f of s.files) {
-    const uids = f.story.pods.map((p) => p.uid);
-    if (new Set(uids).size !== uids.length) problems.push(`${name}: a pod appears twice in ${f.path}`);
-  }
-  const storyPods = new Set(s.pods.map((p) => p.uid));
-  for (const uid of truthPods) if (!storyPods.has(uid)) problems.push(`${name}: pod ${uid} missing`);
-
-  // Events: every (Event, count) the cluster recorded for the deployment, its ReplicaSets and pods.
-  const truthEvents = new Set(
-    cluster.truth
-      .events({ namespace: "default" })
-      .filter((e) => e.type !== "DELETED" && ownedBy(name, e.involvedObject.name))
-      .map((e) => `${e.name}#${e.count}`),
-  );
-  const storyEvents = new Set(s.timeline.filter((t) => t.kind === "event").map((t) => `${String(t.data.name)}#${String(t.data.count)}`));
-  for (const k of truthEvents) if (!storyEvents.has(k)) problems.push(`${name}: event ${k} missing`);
-
-  // Log lines: exactly the lines every container instance wrote, none twice. One exception: an instance
-  // whose pod was deleted before its log was read loses its lines for good (as in Kubernetes). That is
-  // excused only for a short-lived instance (at most MAX_UNREAD_LINES lines written) that the story files
-  // list in unreadLogs; any other gap fails.
-  const instance = (pod: string, container: string, restart: number) => `${pod}/${container}#${restart}`;
-  const key = (pod: string, container: string, restart: number, ts: string, line: string) => `${instance(pod, container, restart)} ${ts} ${line}`;
-  const instanceOfKey = (k: string) => k.slice(0, k.indexOf(" "));
-  const truthLines = cluster.truth
-    .lines({ namespace: "default" })
-    .filter((l) => ownedBy(name, l.pod))
-    .map((l) => key(l.pod, l.container, l.restartCount, l.timestamp, l.line));
-  const storyLines: string[] = [];
-  for (const t of s.timeline) {
-    if (t.kind !== "log") continue;
-    const d = t.data as { container: string; restartCount: number; lines: { timestamp: string; line: string }[] };
-    for (const l of d.lines) storyLines.push(key(t.pod ?? "?", d.container, d.restartCount, l.timestamp, l.line));
-  }
-  const seen = new Set<string>();
-  for (const l of storyLines) {
-    if (seen.has(l)) problems.push(`${name}: duplicate log line ${l}`);
-    seen.add(l);
-  }
-  const countBy = (keys: readonly string[]) => {
-    const m = new Map<string, number>();
-    for (const k of keys) m.set(instanceOfKey(k), (m.get(instanceOfKey(k)) ?? 0) + 1);
-    return m;
-  };
-  const wrote = countBy(truthLines);
-  const unread = new Map<string, string>();
-  for (const f of s.files) for (const u of f.story.unreadLogs ?? []) unread.set(instance(u.pod, u.container, u.restartCount), u.reason);
-  const truthSet = new Set(truthLines);
-  const missing = truthLines.filter((l) => !seen.has(l));
-  const unexcused = missing.filter((l) => {
-    const inst = instanceOfKey(l);
-    return !unread.has(inst) || (wrote.get(inst) ?? 0) > MAX_UNREAD_LINES;
-  });
-  if (unexcused.length) {
-    const byInstance = countBy(unexcused);
-    const why = (inst: string) => (unread.has(inst) ? ` [unread ${unread.get(inst)}, wrote ${wrote.get(inst)} > ${MAX_UNREAD_LINES}]` : "");
-    problems.push(`${name}: ${unexcused.length} of ${truthLines.length} log lines missing (${[...byInstance].map(([k, n]) => `${k}: ${n}${why(k)}`).join(", ")}), e.g. ${unexcused[0]}`);
-  }
-  const unexcusedSet = new Set(unexcused);
-  const excused = countBy(missing.filter((l) => !unexcusedSet.has(l)));
-  if (excused.size) notes.push(`${name}: lines of ${excused.size} unread short-lived instance(s) missing, as the story says (${[...excused].map(([k, n]) => `${k}: ${n}`).join(", ")})`);
-  // An instance marked unread whose lines are in the story contradicts it, for "gone_before_read": the
-  // log-streamer says so only when it committed no line of the instance (seq 0). An instance that wrote
-  // nothing cannot contradict it (the streamer cannot tell "wrote nothing" from "could not read").
-  // "not_served" may come with lines, even all of them: the streamer read what the API served but could
-  // not confirm the log's end (restarted twice since, or never seen running), so it cannot know whether
-  // lines were left.
-  const present = countBy(storyLines.filter((l) => truthSet.has(l)));
-  for (const [inst, reason] of unread) {
-    if (reason === "gone_before_read" && (present.get(inst) ?? 0) > 0) problems.push(`${name}: ${inst} is marked unread (${reason}) but ${present.get(inst)} of its ${wrote.get(inst) ?? 0} lines are in the story`);
-  }
-  const extra = storyLines.filter((l) => !truthSet.has(l));
-  if (extra.length) problems.push(`${name}: ${extra.length} log lines the cluster never wrote, e.g. ${extra[0]}`);
-
-  const want = WORKLOADS[name]!.reason;
-  if (want && !s.incidents.some((i) => i.reason === want)) problems.push(`${name}: no ${want} incident (have ${s.incidents.map((i) => i.reason).join(", ") || "none"})`);
-  return problems.slice(0, 20);
-}
+const compare = (stories: readonly ReadStory[], name: string) => compareWithTruth(cluster, stories, name, WORKLOADS[name]!.reason, notes);
 
 /** The dead letters of the run, one line each (subject, service, reason). */
 async function deadLetters(jsm: Awaited<ReturnType<typeof jetstreamManager>>): Promise<string[]> {
@@ -241,7 +141,7 @@ describe("pipeline end to end (five processes)", () => {
     );
 
     const jsm = await jetstreamManager(nc);
-    await waitDrained(jsm, { quietMs: 1000, timeoutMs: 60_000 });
+    await waitDrained(jsm, { consumers: pipelineConsumers(CLUSTER), quietMs: 1000, timeoutMs: 60_000 });
     // The writer's snapshots catch up with the drained stream; poll until the files agree (or show why not).
     let problems: string[] = [];
     await until(

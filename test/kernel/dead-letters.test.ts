@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { definitionOf, type ServiceName } from "@faro/cli";
+import { definitionOf, SERVICE_NAMES, type ServiceName } from "@faro/cli";
 import { buildCleanSubject, buildRawSubject, buildStorySubject, decodeDeadLetter, type DeadLetter } from "@faro/contracts";
 import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
@@ -75,6 +75,10 @@ function deadLetters(service: string): { find(match: (r: Received) => boolean): 
 }
 
 describe("a poison message on each service's input is dead-lettered in the documented envelope", () => {
+  it("covers every service the CLI runs (a new service must add its input here)", () => {
+    expect([...Object.keys(INPUTS), "watcher"].sort()).toEqual([...SERVICE_NAMES].sort());
+  });
+
   for (const [name, input] of Object.entries(INPUTS) as [Exclude<ServiceName, "watcher">, (typeof INPUTS)[keyof typeof INPUTS]][]) {
     it(name, { timeout: 60_000 }, async () => {
       const def = await definitionOf(name);

@@ -1,24 +1,34 @@
-// Waits until the pipeline is drained: every durable consumer has nothing pending and the streams stopped growing.
+// Waits until one cluster's pipeline is drained: each of its durable consumers has nothing pending and nothing
+// new was delivered to any of them for a while. Only the pipeline's own consumers are looked at, so other
+// pipelines busy on the same bus do not keep it from draining.
 import type { JetStreamManager } from "@nats-io/jetstream";
 import { FARO_CLEAN, FARO_RAW, FARO_STORY } from "@faro/contracts";
+import { scopedDurable } from "@faro/kernel";
 import { CommandError } from "./errors.js";
 
 export interface DrainTarget {
   stream: string;
   durable: string;
+  /** The service consuming it (`filter`, …), when it is one of the pipeline's. */
+  service?: string;
 }
 
-/** The durables downstream of the sources, in pipeline order. */
-export const PIPELINE_CONSUMERS: readonly DrainTarget[] = [
-  { stream: FARO_RAW.name, durable: "log-streamer" },
-  { stream: FARO_RAW.name, durable: "filter" },
-  { stream: FARO_CLEAN.name, durable: "correlator" },
-  { stream: FARO_STORY.name, durable: "writer" },
-];
+/** The durables of the pipeline of `cluster` downstream of the watcher (`<cluster>_filter`, …), in pipeline order. */
+export function pipelineConsumers(cluster: string): DrainTarget[] {
+  return (
+    [
+      [FARO_RAW.name, "log-streamer"],
+      [FARO_RAW.name, "filter"],
+      [FARO_CLEAN.name, "correlator"],
+      [FARO_STORY.name, "writer"],
+    ] as const
+  ).map(([stream, service]) => ({ stream, durable: scopedDurable(cluster, service), service }));
+}
 
 export interface DrainOptions {
-  consumers?: readonly DrainTarget[];
-  /** The streams must not have grown for this long (covers work a service holds between consuming and publishing). */
+  /** The consumers to wait for: `pipelineConsumers(cluster)` or a part of it. */
+  consumers: readonly DrainTarget[];
+  /** Nothing new may have been delivered to the consumers for this long (covers work a service holds between consuming and publishing). */
   quietMs?: number;
   timeoutMs?: number;
   pollMs?: number;
@@ -31,14 +41,14 @@ export interface DrainState {
   outstanding: number;
   /** Outstanding per durable (only those with any). */
   byConsumer: Record<string, number>;
-  /** Last sequence of each stream involved. */
-  lastSeqs: Record<string, number>;
+  /** The last stream sequence delivered to each consumer (-1: it does not exist yet); grows only with the consumer's own subjects. */
+  delivered: Record<string, number>;
 }
 
-/** One look at the consumers and streams; a durable that does not exist yet counts as one outstanding. */
-export async function drainState(jsm: JetStreamManager, consumers: readonly DrainTarget[] = PIPELINE_CONSUMERS): Promise<DrainState> {
+/** One look at the consumers; a durable that does not exist yet counts as one outstanding. */
+export async function drainState(jsm: JetStreamManager, consumers: readonly DrainTarget[]): Promise<DrainState> {
   let outstanding = 0;
-  const lastSeqs: Record<string, number> = {};
+  const delivered: Record<string, number> = {};
   const byConsumer: Record<string, number> = {};
   for (const c of consumers) {
     try {
@@ -46,29 +56,23 @@ export async function drainState(jsm: JetStreamManager, consumers: readonly Drai
       const n = info.num_pending + info.num_ack_pending;
       outstanding += n;
       if (n > 0) byConsumer[c.durable] = n;
+      delivered[c.durable] = info.delivered.stream_seq;
     } catch (err) {
       if (!/consumer not found|stream not found/i.test((err as Error).message)) throw err;
       outstanding += 1;
       byConsumer[c.durable] = 1;
-    }
-    if (!(c.stream in lastSeqs)) {
-      try {
-        lastSeqs[c.stream] = (await jsm.streams.info(c.stream)).state.last_seq;
-      } catch (err) {
-        if (!/stream not found/i.test((err as Error).message)) throw err;
-        lastSeqs[c.stream] = -1;
-      }
+      delivered[c.durable] = -1;
     }
   }
-  return { outstanding, byConsumer, lastSeqs };
+  return { outstanding, byConsumer, delivered };
 }
 
 /**
- * Polls until every consumer has num_pending = num_ack_pending = 0 and no stream has grown for `quietMs`.
- * Throws CommandError after `timeoutMs`.
+ * Polls until every consumer has num_pending = num_ack_pending = 0 and none was delivered anything new for
+ * `quietMs`. Throws CommandError after `timeoutMs`.
  */
-export async function waitDrained(jsm: JetStreamManager, options: DrainOptions = {}): Promise<void> {
-  const consumers = options.consumers ?? PIPELINE_CONSUMERS;
+export async function waitDrained(jsm: JetStreamManager, options: DrainOptions): Promise<void> {
+  const consumers = options.consumers;
   const quietMs = options.quietMs ?? 1000;
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   const pollMs = options.pollMs ?? 100;
@@ -77,7 +81,7 @@ export async function waitDrained(jsm: JetStreamManager, options: DrainOptions =
   for (;;) {
     const s = await drainState(jsm, consumers);
     options.onProgress?.(s);
-    const key = JSON.stringify(s.lastSeqs);
+    const key = JSON.stringify(s.delivered);
     if (s.outstanding === 0 && key === previous) {
       if (Date.now() - stableSince >= quietMs) return;
     } else stableSince = Date.now();

@@ -1,5 +1,6 @@
-// Follows bus stages with ordered (ephemeral) consumers: no provisioning, nothing left behind on the server.
-import { DeliverPolicy, jetstream, type ConsumerMessages } from "@nats-io/jetstream";
+// Follows bus stages with ordered (ephemeral) consumers: no provisioning, nothing left behind on the server
+// (deleted on stop; dropped by the server FOLLOW_INACTIVE_MS after a tail that died).
+import { DeliverPolicy, jetstream, type Consumer, type ConsumerMessages } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { cleanFilter, dlqFilter, FARO_CLEAN, FARO_DLQ, FARO_INCIDENT, FARO_RAW, FARO_STORY, incidentFilter, rawFilter, storyFilter } from "@faro/contracts";
 import { CommandError } from "./errors.js";
@@ -7,6 +8,8 @@ import { decodeRecord, type TailRecord } from "./tail-format.js";
 
 export const TAIL_STAGES = ["raw", "clean", "story", "incident", "dlq"] as const;
 export type TailStage = (typeof TAIL_STAGES)[number];
+/** The server deletes a follower's consumer this long after its last pull. */
+const FOLLOW_INACTIVE_MS = 10_000;
 
 export interface FollowOptions {
   servers: string;
@@ -53,19 +56,25 @@ export async function follow(o: FollowOptions): Promise<Follower> {
   }
   const js = jetstream(nc);
   const iterators: ConsumerMessages[] = [];
+  const consumers: Consumer[] = [];
+  const remove = async () => {
+    for (const c of consumers.splice(0)) await c.delete().catch(() => undefined);
+  };
   try {
     for (const stage of o.stages) {
       const [stream, filter] = streamAndFilter(stage, o);
       let consumer;
       try {
-        consumer = await js.consumers.get(stream, { filter_subjects: filter, deliver_policy: o.all ? DeliverPolicy.All : DeliverPolicy.New });
+        consumer = await js.consumers.get(stream, { filter_subjects: filter, deliver_policy: o.all ? DeliverPolicy.All : DeliverPolicy.New, inactive_threshold: FOLLOW_INACTIVE_MS });
       } catch (err) {
         throw new CommandError(`cannot follow ${stream} (${(err as Error).message}); is the pipeline running against ${o.servers}?`, "tail", { cause: err });
       }
+      consumers.push(consumer);
       iterators.push(await consumer.consume());
     }
   } catch (err) {
     for (const it of iterators) await it.close();
+    await remove();
     if (own) await nc.close();
     throw err;
   }
@@ -81,6 +90,7 @@ export async function follow(o: FollowOptions): Promise<Follower> {
       stopping ??= (async () => {
         for (const it of iterators) await it.close();
         await done.catch(() => undefined);
+        await remove();
         if (own) await nc!.close();
       })();
       return stopping;

@@ -13,7 +13,7 @@ export { loadPipelineConfig, overrideFlags } from "./pipeline-config.js";
 export type { PipelineConfigOptions } from "./pipeline-config.js";
 export { startSession } from "./session.js";
 export type { Session, SessionOptions } from "./session.js";
-export { waitDrained, drainState, PIPELINE_CONSUMERS } from "./drain.js";
+export { waitDrained, drainState, pipelineConsumers } from "./drain.js";
 export type { DrainOptions, DrainState, DrainTarget } from "./drain.js";
 export { follow, TAIL_STAGES } from "./follow.js";
 export type { Follower, FollowOptions, TailStage } from "./follow.js";

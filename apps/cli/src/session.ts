@@ -1,12 +1,12 @@
-// An in-process pipeline for one run (faro demo, faro capture): its own cluster token and Redis keys, then
-// stop sources → wait until drained → flush the writer → stop the rest.
+// An in-process pipeline for one run (faro demo, faro capture): its own cluster token, hence its own durables
+// (`<token>_filter`, …), subjects and Redis keys, then stop sources → wait until drained → flush the writer →
+// stop the rest → delete the run's own durables. It never looks at, changes or deletes another pipeline's.
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { FARO_RAW } from "@faro/contracts";
-import { natsClientOptions } from "@faro/kernel";
+import { natsClientOptions, scopedKeyPrefix } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
-import { waitDrained, PIPELINE_CONSUMERS } from "./drain.js";
+import { pipelineConsumers, waitDrained } from "./drain.js";
 import { CommandError } from "./errors.js";
 import { loadPipelineConfig } from "./pipeline-config.js";
 import { startPipeline, type Pipeline } from "./runner.js";
@@ -45,11 +45,9 @@ export interface Session {
 }
 
 const SOURCES: readonly ServiceName[] = ["watcher", "log-streamer"];
-const LOG_STREAMER_DURABLE = "log-streamer";
 
 export async function startSession(o: SessionOptions): Promise<Session> {
   const cluster = `${o.tokenPrefix}-${randomBytes(3).toString("hex")}`;
-  const keyPrefix = `faro:${cluster}:`;
   const overrides: Record<string, string> = { cluster, "log.level": o.logLevel, "log.pretty": "false" };
   if (o.kubeconfig) overrides["kube.kubeconfig"] = o.kubeconfig;
   if (o.nats) overrides["nats.url"] = o.nats;
@@ -58,9 +56,11 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     env: o.env,
     overrides,
     serviceOverrides: {
-      watcher: { "state.keyPrefix": keyPrefix, ...(o.namespaces ? { "namespaces.include": o.namespaces.join(",") } : {}) },
-      "log-streamer": { "state.keyPrefix": `${keyPrefix}ls` },
-      correlator: { "state.keyPrefix": keyPrefix },
+      // The defaults, set so that a FARO_STATE_KEY_PREFIX in the environment cannot mix runs (the watcher's keys
+      // carry the cluster whatever the prefix).
+      watcher: o.namespaces ? { "namespaces.include": o.namespaces.join(",") } : {},
+      "log-streamer": { "state.keyPrefix": scopedKeyPrefix(cluster, "ls") },
+      correlator: { "state.keyPrefix": scopedKeyPrefix(cluster) },
       writer: { dir: o.dir },
     },
   });
@@ -73,7 +73,6 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   }
   let pipeline: Pipeline;
   try {
-    await removeStaleSessionConsumer(nc, o.onProgress);
     pipeline = await startPipeline(loaded, {
       http: false,
       // Services log to stderr so stdout carries only the command's own output.
@@ -81,6 +80,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       onStarted: (name) => o.onProgress?.(`${name} ready`),
     });
   } catch (err) {
+    await removeSessionConsumers(nc, cluster);
     await nc.close();
     throw err;
   }
@@ -88,7 +88,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   const abort = (reason: string) =>
     (aborted ??= (async () => {
       await pipeline.stop(reason);
-      await removeSessionConsumer(nc, cluster);
+      await removeSessionConsumers(nc, cluster);
       await nc.close();
     })());
   return {
@@ -107,7 +107,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
         o.onProgress?.("sources stopped; draining the pipeline");
         const jsm = await jetstreamManager(nc);
         await waitDrained(jsm, {
-          consumers: PIPELINE_CONSUMERS.filter((c) => c.durable !== "log-streamer"),
+          consumers: pipelineConsumers(cluster).filter((c) => c.service !== "log-streamer"),
           quietMs: 1500,
           timeoutMs: options.drainTimeoutMs ?? 120_000,
           onProgress: (d) =>
@@ -119,7 +119,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
       } finally {
         const r = await pipeline.stop("run finished");
         if (r !== 0) code = 1;
-        await removeSessionConsumer(nc, cluster);
+        await removeSessionConsumers(nc, cluster);
         await nc.close();
       }
       return code;
@@ -127,41 +127,22 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   };
 }
 
-// The log-streamer's durable filters on one cluster token, and its name is fixed: a durable left by an
-// earlier demo/capture run (another token) would make this run's log-streamer fail to provision.
-const SESSION_TOKEN = /^faro\.v1\.raw\.(?:demo|capture|e2e)-[0-9a-f]{6}\./;
-
-async function logStreamerFilter(nc: NatsConnection): Promise<string | undefined> {
-  const jsm = await jetstreamManager(nc);
+/**
+ * Deletes this run's own durables (`<token>_log-streamer`, …): the token is unique to the run, so nothing else
+ * uses them. A killed run leaves them behind, harmlessly: no other run has its token.
+ */
+async function removeSessionConsumers(nc: NatsConnection, cluster: string): Promise<void> {
   try {
-    return (await jsm.consumers.info(FARO_RAW.name, LOG_STREAMER_DURABLE)).config.filter_subject ?? "";
+    const jsm = await jetstreamManager(nc);
+    for (const c of pipelineConsumers(cluster)) {
+      try {
+        await jsm.consumers.delete(c.stream, c.durable);
+      } catch (err) {
+        if (!/consumer not found|stream not found/i.test((err as Error).message)) throw err;
+      }
+    }
   } catch (err) {
-    if (/not found/i.test((err as Error).message)) return undefined;
-    throw err;
-  }
-}
-
-/** Deletes the log-streamer durable when an earlier session (not a real deployment) left it behind. */
-async function removeStaleSessionConsumer(nc: NatsConnection, onProgress?: (s: string) => void): Promise<void> {
-  const filter = await logStreamerFilter(nc);
-  if (filter === undefined) return;
-  if (!SESSION_TOKEN.test(filter)) {
-    throw new CommandError(
-      `NATS already has a log-streamer consumer for another pipeline (${filter}); run the demo against its own NATS (FARO_NATS_URL) or stop that pipeline`,
-      "session",
-    );
-  }
-  onProgress?.(`removing the log-streamer consumer an earlier run left (${filter})`);
-  await (await jetstreamManager(nc)).consumers.delete(FARO_RAW.name, LOG_STREAMER_DURABLE);
-}
-
-/** Removes this session's own log-streamer durable (its filter names this session's token only). */
-async function removeSessionConsumer(nc: NatsConnection, cluster: string): Promise<void> {
-  try {
-    const filter = await logStreamerFilter(nc);
-    if (filter?.startsWith(`faro.v1.raw.${cluster}.`)) await (await jetstreamManager(nc)).consumers.delete(FARO_RAW.name, LOG_STREAMER_DURABLE);
-  } catch (err) {
-    // Left behind, the next session removes it; not worth failing a finished run for.
-    process.stderr.write(`faro: could not remove the session's log-streamer consumer: ${(err as Error).message}\n`);
+    // Not worth failing a finished run for.
+    process.stderr.write(`faro: could not remove the run's consumers: ${(err as Error).message}\n`);
   }
 }

@@ -21,7 +21,8 @@ type DeepReadonly<T> = T extends (infer U)[]
 function makeCommonFields(httpPort: number) {
   return {
     cluster: field.string({
-      description: "Name of the watched cluster; the cluster token of every NATS subject.",
+      description:
+        "Name of the watched cluster: the cluster token of every NATS subject, and the scope of the pipeline's durable consumers (`<cluster>_<service>`) and default Redis keys (`faro:<cluster>:`), so pipelines of several clusters can share one NATS and one Redis.",
       default: "local",
       example: "prod-eu1",
       pattern: /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,

@@ -6,6 +6,7 @@ import type { ConfigOf, Schema } from "@faro/config";
 import type { Logger, ReadinessResult, ServiceMetrics } from "@faro/observability";
 import type { Redis, RedisOptions } from "ioredis";
 import { DefinitionError } from "./errors.js";
+import type { PipelineScope } from "./scope.js";
 
 /** What every service factory returns; the runner drives it through the documented lifecycle. */
 export interface ServiceInstance {
@@ -29,7 +30,12 @@ export interface PublisherRequest {
   window?: number;
 }
 
-/** A consumer group made by the kernel: service name, connection, dead-letter envelope and metrics are filled in. */
+/**
+ * A consumer group made by the kernel: service name, connection, dead-letter envelope and metrics are filled in.
+ * `consumer.durable` is the base name: the kernel names the durable `<cluster>_<durable>` (PipelineScope), and
+ * `consumer.filterSubject` must pin the service's own cluster token (`rawFilter({ cluster })`, …), so pipelines
+ * of several clusters on one bus each consume only their own cluster's subjects.
+ */
 export type ConsumerGroupRequest = Omit<ConsumerGroupOptions, "nc" | "js" | "jsm" | "service" | "logger" | "registry" | "includePayload" | "onDeadLetter">;
 
 /** A message a service gives up on outside a consumer group (e.g. the watcher's unencodable object). */
@@ -66,11 +72,17 @@ export interface KernelContext<C> {
   readonly signal: AbortSignal;
   /** The environment the service was started with (replica ids and the like). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** The names this pipeline owns on a shared bus: durables and default Redis key prefixes, scoped by `cluster`. */
+  readonly scope: PipelineScope;
   /** The Redis connection; throws UndeclaredResourceError unless the definition says `redis: true`. */
   redis(): Redis;
   /** A publisher with the configured window; the runner closes it (flushing its window) after stop(). */
   publisher(request: PublisherRequest): Publisher;
-  /** A consumer group on `bus` that dead-letters in the documented envelope and counts into the service metrics. */
+  /**
+   * A consumer group on `bus` that dead-letters in the documented envelope and counts into the service metrics;
+   * its durable is `<cluster>_<consumer.durable>`. Throws DefinitionError when the filter subject does not pin
+   * the service's cluster.
+   */
   consumerGroup(request: ConsumerGroupRequest): ConsumerGroup;
   /**
    * Publishes the documented DeadLetter envelope on faro.v1.dlq.<service>.<stage> with id
@@ -84,7 +96,7 @@ export interface KernelContext<C> {
 export type ServiceConfig<S extends Schema> = ConfigOf<S>;
 
 export interface ServiceDefinition<S extends Schema = Schema, I extends ServiceInstance = ServiceInstance> {
-  /** The service's name: lowercase, used in metrics, subjects (dead letters), durable names and `faro run <name>`. */
+  /** The service's name: lowercase, used in metrics, subjects (dead letters), durable names (`<cluster>_<name>`) and `faro run <name>`. */
   readonly name: string;
   /** One line for `faro run --help` and the docs. */
   readonly summary: string;

@@ -14,5 +14,7 @@ export type {
 export { FARO_VERSION, loadServiceConfig, startPipeline, startService } from "./runner.js";
 export type { KernelConfig, Pipeline, PipelineEntry, RunningService, StartServiceOptions } from "./runner.js";
 export { natsClientOptions, redactUrl, redisClientOptions } from "./connections.js";
+export { filterCluster, pipelineScope, scopedDurable, scopedKeyPrefix, SCOPE_SEPARATOR } from "./scope.js";
+export type { PipelineScope } from "./scope.js";
 export type { NatsClientOptions, NatsSettings, RedisSettings } from "./connections.js";
 export { CredentialFileError, DefinitionError, KernelError, ServiceStepError, UndeclaredResourceError } from "./errors.js";

@@ -10,7 +10,8 @@ import { hostname } from "node:os";
 import { Redis, type RedisOptions } from "ioredis";
 import { natsClientOptions, redactUrl, redisClientOptions, type NatsSettings, type RedisSettings } from "./connections.js";
 import type { AnyServiceDefinition, KernelContext, ServiceDefinition, ServiceInstance } from "./definition.js";
-import { ServiceStepError, UndeclaredResourceError } from "./errors.js";
+import { DefinitionError, ServiceStepError, UndeclaredResourceError } from "./errors.js";
+import { filterCluster, pipelineScope } from "./scope.js";
 
 /** The version every service reports in faro_service_info. */
 export const FARO_VERSION = "0.1.0";
@@ -123,11 +124,23 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
           ...options.redisOptions,
         });
         // An unhandled 'error' event would crash the process; the client reconnects by itself.
-        r.on("error", (err: Error) => logger.warn({ err: err.message }, "redis connection error"));
+        let lastError: Error | undefined;
+        r.on("error", (err: Error) => {
+          lastError = err;
+          logger.warn({ err: err.message }, "redis connection error");
+        });
         redis = r;
-        await step(`connecting to Redis at ${redactUrl(cfg.redis.url)}`, () => r.connect());
+        await step(`connecting to Redis at ${redactUrl(cfg.redis.url)}`, async () => {
+          try {
+            await r.connect();
+          } catch (err) {
+            // ioredis rejects with "Connection is closed."; the socket's own error says why (ECONNREFUSED, WRONGPASS…).
+            throw lastError ?? err;
+          }
+        });
       }
       let dlq: Publisher | undefined;
+      const scope = pipelineScope(cfg.cluster);
       const ctx: KernelContext<ConfigOf<S>> = {
         name,
         config,
@@ -136,6 +149,7 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
         bus: b,
         signal: rs.signal,
         env,
+        scope,
         redis: () => {
           if (!redis) throw new UndeclaredResourceError(name, "Redis");
           return redis;
@@ -154,8 +168,14 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
           return p;
         },
         consumerGroup: (req) => {
+          // One pipeline per cluster on a shared bus: its own durable, its own cluster's subjects only.
+          const filter = req.consumer.filterSubject ?? "";
+          if (filterCluster(filter) !== cfg.cluster) {
+            throw new DefinitionError(name, `consumer "${req.consumer.durable}" on ${req.stream}: filter subject "${filter}" does not pin cluster "${cfg.cluster}"`);
+          }
           const g = new ConsumerGroup({
             ...req,
+            consumer: { ...req.consumer, durable: scope.durable(req.consumer.durable) },
             nc: b.nc,
             js: b.js,
             jsm: b.jsm,

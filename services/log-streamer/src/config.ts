@@ -28,7 +28,7 @@ export const configSchema = defineSchema(
           min: 10,
         }),
         retryDelay: field.duration({
-          description: "First wait before re-reading a stream after an API error or an unexpected end (doubles up to 5s).",
+          description: "First wait before re-reading a stream after an API error or an unexpected end (doubles up to 5s, ±20 % jitter).",
           default: "200ms",
           example: "1s",
           min: 1,
@@ -90,7 +90,11 @@ export const configSchema = defineSchema(
     ),
     state: field.object(
       {
-        keyPrefix: field.string({ description: "Prefix of the Redis keys (wanted streams, leases, checkpoints).", default: "faro:ls", example: "faro-prod:ls" }),
+        keyPrefix: field.string({
+          description: "Prefix of the Redis keys (wanted streams, leases, checkpoints); unset = `faro:<cluster>:ls`, so the pipelines of several clusters share one Redis without meeting.",
+          optional: true,
+          example: "faro-prod:ls",
+        }),
         checkpointTtl: field.duration({
           description: "Checkpoints of container instances expire this long after their last write or pod change (longer than any pod stays silent).",
           default: "24h",
@@ -106,7 +110,7 @@ export const configSchema = defineSchema(
         ackWait: field.duration({ description: "Redelivery timeout of a pod change that was not acked.", default: "30s", example: "1m", min: 100 }),
         maxDeliver: field.int({ description: "Deliveries of a pod change before it is dead-lettered.", default: 10, example: 20, min: 1 }),
       },
-      { description: "The durable `log-streamer` consumer of pod changes on FARO_RAW." },
+      { description: "The durable `<cluster>_log-streamer` consumer of pod changes on FARO_RAW." },
     ),
   },
   { httpPort: 9102 },

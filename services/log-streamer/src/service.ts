@@ -16,7 +16,7 @@ import { StreamState, type Checkpoint } from "./state.js";
 import { InstanceStream, type StreamContext, type StreamOutcome } from "./stream.js";
 
 export const SERVICE_NAME = "log-streamer";
-/** The durable consumer of pod changes every replica shares. */
+/** The durable consumer of pod changes every replica shares (base name: the kernel names it `<cluster>_log-streamer`). */
 export const CONSUMER_NAME = "log-streamer";
 /** The publisher of log batches (logs, metric labels, `faro_queue_depth{queue="publish_window_log-batches"}`). */
 const PUBLISHER_NAME = "log-batches";
@@ -66,7 +66,7 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
   const budget = new LineBudget(config.batch.memory, (used) => bufferQueue.setDepth(used));
   const state = new StreamState({
     redis: ctx.redis(),
-    prefix: config.state.keyPrefix,
+    prefix: ctx.scope.keyPrefix(config.state.keyPrefix, "ls"),
     replica: replicaId,
     leaseTtlMs: config.lease.ttl,
     checkpointTtlMs: config.state.checkpointTtl,
@@ -282,7 +282,7 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
       const renewTimer = setInterval(() => void renew(), config.lease.renew);
       timers.push(scanTimer, renewTimer);
       kickScan();
-      logger.info({ maxStreams: config.streams.max, durable: CONSUMER_NAME }, "log-streamer started");
+      logger.info({ maxStreams: config.streams.max, durable: consumer.name }, "log-streamer started");
     },
 
     /**

@@ -171,8 +171,8 @@ describe("log-streamer against the simulator", () => {
     const redis = new Redis(env.redis.url);
     try {
       // Released, not left to expire: another replica resumes the stream at once, from the checkpoint.
-      expect(await redis.exists(`faro:ls:lease:${key}`)).toBe(0);
-      expect(await redis.exists(`faro:ls:cp:${key}`)).toBe(1);
+      expect(await redis.exists(`faro:${CLUSTER}:ls:lease:${key}`)).toBe(0);
+      expect(await redis.exists(`faro:${CLUSTER}:ls:cp:${key}`)).toBe(1);
     } finally {
       redis.disconnect();
     }

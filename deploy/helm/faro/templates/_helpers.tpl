@@ -18,8 +18,11 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
 {{- end -}}
 
-{{/* The durable consumer each service shares across its replicas (for lag-based autoscaling). */}}
+{{/*
+The durable consumer each service shares across its replicas (for lag-based autoscaling): STREAM/<cluster>_<service>,
+the cluster being the service's own `cluster` setting, else the common one. Called with (dict "name" … "cluster" …).
+*/}}
 {{- define "faro.consumer" -}}
-{{- $m := dict "log-streamer" (list "FARO_RAW" "log-streamer") "filter" (list "FARO_RAW" "filter") "correlator" (list "FARO_CLEAN" "correlator") "writer" (list "FARO_STORY" "writer") -}}
-{{- $c := get $m . -}}{{- if $c -}}{{ index $c 0 }}/{{ index $c 1 }}{{- end -}}
+{{- $m := dict "log-streamer" "FARO_RAW" "filter" "FARO_RAW" "correlator" "FARO_CLEAN" "writer" "FARO_STORY" -}}
+{{- $stream := get $m .name -}}{{- if $stream -}}{{ $stream }}/{{ .cluster }}_{{ .name }}{{- end -}}
 {{- end -}}
