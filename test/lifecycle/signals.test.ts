@@ -89,9 +89,21 @@ describe("service lifecycle (real process)", () => {
     await svc.waitForLine((l) => l.event === "ready");
     svc.child.kill("SIGTERM");
     await svc.waitForLine((l) => l.msg === "lifecycle: draining");
+    // A deliberate second Ctrl-C: later than the window in which a forwarded copy of the first is ignored.
+    await new Promise((r) => setTimeout(r, 300));
     svc.child.kill("SIGINT");
     const { code } = await svc.exited;
     expect(code).toBe(1);
     expect(svc.lines.some((l) => l.msg === "second signal SIGINT: stopping by force")).toBe(true);
+  });
+
+  it("the same Ctrl-C delivered twice (process group + a wrapper's copy) still drains and exits 0", async () => {
+    const svc = start({});
+    await svc.waitForLine((l) => l.event === "ready");
+    svc.child.kill("SIGINT");
+    svc.child.kill("SIGINT");
+    const { code } = await svc.exited;
+    expect(code).toBe(0);
+    expect(svc.lines.some((l) => l.msg === "stopped (exit code 0)")).toBe(true);
   });
 });

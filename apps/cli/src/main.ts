@@ -32,12 +32,29 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   }
 }
 
+/**
+ * One Ctrl-C drains; a second, deliberate one forces (exit 130). A terminal sends SIGINT to the whole process
+ * group and wrappers (npm, pnpm, tsx) forward their own copy, so a signal arriving within this window of the
+ * first is the same Ctrl-C, not a second one.
+ */
+const SAME_SIGNAL_MS = 150;
+
 const isEntry = process.argv[1] !== undefined && /(?:^|[/\\])(?:main\.ts|faro(?:\.m?js)?)$/.test(process.argv[1]);
 if (isEntry) {
   const ac = new AbortController();
-  const onSignal = () => ac.abort();
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  let firstAt = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = Date.now();
+    if (firstAt === 0) {
+      firstAt = now;
+      ac.abort();
+    } else if (now - firstAt > SAME_SIGNAL_MS) {
+      process.stderr.write(`faro: second ${signal}: stopping now without draining\n`);
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   const code = await main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l), signal: ac.signal });
   process.exit(code);
 }

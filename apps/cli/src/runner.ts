@@ -36,6 +36,14 @@ export async function startPipeline(
     });
   } catch (err) {
     const cause = (err as Error).cause as Error | undefined;
-    throw new CommandError(`${current} failed to start: ${cause?.message ?? (err as Error).message}`, "pipeline", { cause: err });
+    const message = cause?.message ?? (err as Error).message;
+    throw new CommandError(`${current} failed to start: ${message}${hintFor(message)}`, "pipeline", { cause: err });
   }
+}
+
+/** What to do about a failure people meet on their first run: a server that is not there. */
+function hintFor(message: string): string {
+  const m = /connecting to (NATS|Redis) at \S+ failed: .*(ECONNREFUSED|connection refused)/i.exec(message);
+  if (!m) return "";
+  return ` — start it with: npm run services up (or point FARO_${m[1]!.toUpperCase()}_URL at a running ${m[1]})`;
 }

@@ -5,6 +5,9 @@ import { startHttpServer, type HttpServerHandle } from "./http.js";
 import { Lifecycle, LIFECYCLE_STATES, type ReadinessCheck } from "./lifecycle.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
 
+/** A signal this soon after the first is the same Ctrl-C delivered twice (process group + wrapper), not a second one. */
+const SAME_SIGNAL_MS = 150;
+
 /** Exit codes of every Faro service (docs/spec/service.md). */
 export const EXIT_CODES = { clean: 0, failed: 1, config: 2 } as const;
 
@@ -99,10 +102,15 @@ export async function runService(options: RunServiceOptions): Promise<ServiceHan
   let resolveStopped!: (r: StopResult) => void;
   const stopped = new Promise<StopResult>((resolve) => (resolveStopped = resolve));
 
+  let firstSignalAt = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping === undefined) {
+      firstSignalAt = Date.now();
       logger.info({ signal }, `${signal} received: draining`);
       void shutdown(signal);
+    } else if (Date.now() - firstSignalAt <= SAME_SIGNAL_MS) {
+      // The same Ctrl-C: the terminal signals the process group and a wrapper (npm, tsx) forwards a copy.
+      logger.debug({ signal }, "duplicate signal ignored");
     } else {
       logger.warn({ signal }, `second signal ${signal}: stopping by force`);
       forceNow(`second ${signal}`);

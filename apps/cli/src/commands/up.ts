@@ -2,15 +2,16 @@
 import { parseFlags, type Command } from "../command.js";
 import { loadPipelineConfig } from "../pipeline-config.js";
 import { startPipeline } from "../runner.js";
+import { createLogger } from "@faro/observability";
 
 export const upCommand: Command = {
   name: "up",
   summary: "run all five services in one process (local use); Ctrl-C stops them in reverse order",
-  usage: "faro up [--kubeconfig PATH] [--context NAME] [--cluster NAME] [--nats URL] [--redis URL] [--config FILE] [--no-http]",
+  usage: "faro up [--kubeconfig PATH] [--context NAME] [--cluster NAME] [--nats URL] [--redis URL] [--config FILE] [--no-http] [--verbose]",
   async run(args, io) {
     const f = parseFlags(
       args,
-      { kubeconfig: "string", context: "string", cluster: "string", nats: "string", redis: "string", config: "string", "no-http": "boolean", help: "boolean" },
+      { kubeconfig: "string", context: "string", cluster: "string", nats: "string", redis: "string", config: "string", "no-http": "boolean", verbose: "boolean", help: "boolean" },
       "up",
     );
     if (f.help) {
@@ -24,7 +25,13 @@ export const upCommand: Command = {
     if (f.nats) overrides["nats.url"] = f.nats as string;
     if (f.redis) overrides["redis.url"] = f.redis as string;
     const loaded = await loadPipelineConfig({ configFile: f.config as string | undefined, env: process.env, overrides });
-    const pipeline = await startPipeline(loaded, { http: !f["no-http"] });
+    // Quiet by default: services log warnings and errors (to stderr); --verbose gives their configured level.
+    const levels = new Map(loaded.map((l) => [l.name as string, l.config.log.level]));
+    const pipeline = await startPipeline(loaded, {
+      http: !f["no-http"],
+      logger: (name) => createLogger({ service: name, level: f.verbose ? (levels.get(name) ?? "info") : "warn", pretty: false, destination: process.stderr }),
+      onStarted: (name) => io.err(`faro up: ${name} ready`),
+    });
     io.err(`faro up: ${pipeline.services.map((s) => s.name).join(", ")} running (cluster ${loaded[0]!.config.cluster}); Ctrl-C to stop`);
     // A service that stops on its own (e.g. forced by a fatal error) takes the others down too.
     const firstStopped = Promise.race(pipeline.services.map((s) => s.handle.stopped.then(() => s.name)));
