@@ -31,7 +31,7 @@ export {
   UnknownResourceError,
 } from "./errors.js";
 export { apiUrl, requestJson, type KubeRequest } from "./http.js";
-export { LineSplitter, decodeLogLine, parseLogLine, type LogLine } from "./lines.js";
+export { LineSplitter, decodeLogLine, parseLogLine, textBytes, type LogLine, type LineOut } from "./lines.js";
 export { followLogs, getLogs, getPreviousLogs, type LogOptions, type LogStreamResult } from "./logs.js";
 export { kubeMetrics, type KubeMetrics } from "./metrics.js";
 export {

@@ -1,6 +1,6 @@
 // Unit tests of byte-level line splitting and log timestamp parsing.
 import { describe, expect, it } from "vitest";
-import { LineSplitter, decodeLogLine, parseLogLine } from "./lines.js";
+import { LineSplitter, decodeLogLine, parseLogLine, textBytes } from "./lines.js";
 
 function split(chunks: Buffer[], max?: number): { text: string; truncated: boolean }[] {
   const s = new LineSplitter(max);
@@ -46,6 +46,42 @@ describe("LineSplitter", () => {
       { text: "1234", truncated: true },
       { text: "xy", truncated: false },
     ]);
+  });
+});
+
+describe("the size of a cut line", () => {
+  it("is the whole line's, counted across chunks, CRLF excluded, and the cut head is emitted once the line ends", () => {
+    const s = new LineSplitter(8);
+    const out: { text: string; bytes: number | undefined }[] = [];
+    const push = (b: Buffer, _t: boolean, bytes?: number) => out.push({ text: b.toString(), bytes });
+    const big = "x".repeat(5_000);
+    s.push(Buffer.from("2024-05-01T10:00:00Z " + big.slice(0, 1000)), push);
+    expect(out).toEqual([]); // the end of the line is not read yet
+    s.push(Buffer.from(big.slice(1000)), push);
+    s.push(Buffer.from("\r"), push);
+    s.push(Buffer.from("\nok\n"), push);
+    s.end(push);
+    expect(out).toEqual([
+      { text: "2024-05-", bytes: 21 + 5_000 },
+      { text: "ok", bytes: undefined },
+    ]);
+  });
+
+  it("gives the text's own size after the timestamp prefix", () => {
+    const s = new LineSplitter(40);
+    let got: ReturnType<typeof decodeLogLine> | undefined;
+    s.push(Buffer.from(`2024-05-01T10:00:00.123456789Z ${"é".repeat(3_000)}\n`), (b, t, n) => (got = decodeLogLine(b, t, true, n)));
+    expect(got?.timestamp).toBe("2024-05-01T10:00:00.123456789Z");
+    expect(got?.truncated).toBe(true);
+    expect(textBytes(got!)).toBe(6_000);
+  });
+
+  it("counts a line still open at the end of the stream", () => {
+    const s = new LineSplitter(4);
+    const out: number[] = [];
+    s.push(Buffer.from("0123456789"), () => undefined);
+    s.end((_b, _t, n) => out.push(n ?? -1));
+    expect(out).toEqual([10]);
   });
 });
 

@@ -8,36 +8,49 @@ export interface LogLine {
   text: string;
   /** Set when the line exceeded maxLineBytes and was cut. */
   truncated?: boolean;
+  /** With truncated: the size of the whole line as it was read (timestamp prefix included), in bytes. */
+  lineBytes?: number;
 }
 
 const NL = 0x0a;
 
+/** Receives a line; for a cut line, `lineBytes` is the size of the whole line as read (line ending excluded). */
+export type LineOut = (line: Buffer, truncated: boolean, lineBytes?: number) => void;
+
 /**
  * Incremental splitter: push() chunks, get complete lines back as Buffers; end() flushes the rest.
- * Lines longer than maxLineBytes are emitted cut at maxLineBytes (flagged) and the remainder up to
- * the next newline is dropped, so one runaway line cannot exhaust memory.
+ * Lines longer than maxLineBytes are emitted cut at maxLineBytes (flagged) once their end is read, with
+ * the size of the whole line; the remainder is counted and dropped, so one runaway line cannot exhaust memory.
  */
 export class LineSplitter {
   private parts: Buffer[] = [];
   private partLen = 0;
-  private skipping = false;
+  /** The kept head of a line being cut, until its newline arrives. */
+  private held: Buffer | undefined;
+  private heldBytes = 0;
+  private heldLast = 0;
 
   constructor(private readonly maxLineBytes = 1024 * 1024) {}
 
-  push(chunk: Buffer, out: (line: Buffer, truncated: boolean) => void): void {
+  push(chunk: Buffer, out: LineOut): void {
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(NL, start);
       const end = nl < 0 ? chunk.length : nl;
-      if (this.skipping) {
-        if (nl >= 0) this.skipping = false;
+      if (this.held) {
+        this.heldBytes += end - start;
+        if (end > start) this.heldLast = chunk[end - 1]!;
+        if (nl >= 0) this.releaseHeld(out);
       } else {
         const piece = chunk.subarray(start, end);
         const room = this.maxLineBytes - this.partLen;
         if (piece.length > room) {
-          this.parts.push(piece.subarray(0, room));
-          out(this.take(), true);
-          if (nl < 0) this.skipping = true;
+          const total = this.partLen + piece.length;
+          this.parts.push(Buffer.from(piece.subarray(0, room)));
+          this.held = this.take();
+          this.heldBytes = total;
+          this.heldLast = piece[piece.length - 1]!;
+          if (nl >= 0) this.releaseHeld(out);
         } else if (nl >= 0) {
           if (this.partLen === 0) out(stripCR(piece), false);
           else {
@@ -57,9 +70,17 @@ export class LineSplitter {
   }
 
   /** Emits a final line without trailing newline, if any. */
-  end(out: (line: Buffer, truncated: boolean) => void): void {
-    this.skipping = false;
-    if (this.partLen > 0) out(stripCR(this.take()), false);
+  end(out: LineOut): void {
+    if (this.held) this.releaseHeld(out);
+    else if (this.partLen > 0) out(stripCR(this.take()), false);
+  }
+
+  private releaseHeld(out: LineOut): void {
+    const held = this.held!;
+    const bytes = this.heldBytes - (this.heldLast === 0x0d ? 1 : 0);
+    this.held = undefined;
+    this.heldBytes = 0;
+    out(held, true, bytes);
   }
 
   private take(): Buffer {
@@ -89,8 +110,15 @@ export function parseLogLine(line: string, truncated = false): LogLine {
 }
 
 /** Decodes a line (Node replaces invalid UTF-8 with U+FFFD) and parses its timestamp prefix. */
-export function decodeLogLine(buf: Buffer, truncated = false, timestamps = true): LogLine {
+export function decodeLogLine(buf: Buffer, truncated = false, timestamps = true, lineBytes?: number): LogLine {
   const s = buf.toString("utf8");
-  if (!timestamps) return truncated ? { timestamp: undefined, text: s, truncated } : { timestamp: undefined, text: s };
-  return parseLogLine(s, truncated);
+  const line: LogLine = timestamps ? parseLogLine(s, truncated) : truncated ? { timestamp: undefined, text: s, truncated } : { timestamp: undefined, text: s };
+  if (truncated && lineBytes !== undefined) line.lineBytes = lineBytes;
+  return line;
+}
+
+/** The size in bytes of a read line's text alone: its whole size less the timestamp prefix and its space. */
+export function textBytes(line: LogLine): number | undefined {
+  if (line.lineBytes === undefined) return undefined;
+  return line.timestamp === undefined ? line.lineBytes : line.lineBytes - Buffer.byteLength(line.timestamp) - 1;
 }

@@ -106,8 +106,8 @@ class LineSink implements BodySink {
     this.next = 0;
   }
 
-  private readonly collect = (buf: Buffer, truncated: boolean): void => {
-    this.pending.push(decodeLogLine(buf, truncated, this.timestamps));
+  private readonly collect = (buf: Buffer, truncated: boolean, lineBytes?: number): void => {
+    this.pending.push(decodeLogLine(buf, truncated, this.timestamps, lineBytes));
   };
 
   private drain(): void | Promise<void> {

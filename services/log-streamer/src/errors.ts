@@ -42,3 +42,15 @@ export class PodChangeError extends LogStreamerError {
     super(`pod change on ${subject}: ${message}`, options);
   }
 }
+
+/** What the bus says about the streams could not be read while recovering from lost Redis state. */
+export class RecoveryError extends LogStreamerError {
+  override name = "RecoveryError";
+  constructor(
+    readonly subject: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`recovering from the bus (${subject}): ${message}${options?.cause instanceof Error ? `: ${options.cause.message}` : ""}`, options);
+  }
+}

@@ -18,6 +18,8 @@ export interface WantedInstance extends InstanceRef {
   podLabels: Record<string, string>;
   /** When this replica first saw the instance (orders the queue: oldest first). */
   seenAtMs: number;
+  /** Registered again after Redis lost its state: a missing checkpoint may have existed (the bus is asked). */
+  recovered?: boolean;
 }
 
 interface ContainerState {

@@ -28,6 +28,15 @@ describe("limitLine", () => {
     expect(l.originalBytes).toBe(1024 * 1024);
   });
 
+  it("states the true size of a 5 MB line in the marker and originalBytes", () => {
+    const text = "é".repeat(1_000_000) + "x".repeat(3_000_000); // 5,000,000 bytes
+    const l = limitLine(text, T(1), 16 * 1024);
+    expect(l.originalBytes).toBe(5_000_000);
+    const kept = Buffer.byteLength(l.line.slice(0, l.line.lastIndexOf("…[truncated")));
+    expect(kept).toBeGreaterThan(16 * 1024 - 40);
+    expect(l.line).toBe(`${"é".repeat(kept / 2)}${truncationMarker(5_000_000 - kept)}`);
+  });
+
   it("a line of exactly maxBytes stays whole", () => {
     const l = limitLine("a".repeat(64), T(1), 64);
     expect(l.truncated).toBe(false);

@@ -20,6 +20,9 @@ export interface LogStreamerMetrics {
   readonly lag: Histogram;
   readonly podChanges: Counter<"type">;
   readonly instancesWanted: Counter;
+  readonly stateLosses: Counter;
+  readonly recovering: Gauge;
+  readonly recovered: Counter<"from">;
 }
 
 export function logStreamerMetrics(service: ServiceMetrics): LogStreamerMetrics {
@@ -62,5 +65,15 @@ export function logStreamerMetrics(service: ServiceMetrics): LogStreamerMetrics 
     }),
     podChanges: counter(r, { name: "faro_log_streamer_pod_changes_total", help: "Pod changes consumed, by watch type.", labelNames: ["type"] }),
     instancesWanted: counter(r, { name: "faro_log_streamer_instances_wanted_total", help: "Container instances newly recorded as wanted streams." }),
+    stateLosses: counter(r, {
+      name: "faro_log_streamer_state_losses_total",
+      help: "Times this replica found the Redis state lost (its epoch changed: FLUSHALL, Redis restarted empty) and recovered.",
+    }),
+    recovering: gauge(r, { name: "faro_log_streamer_recovering", help: "1 while this replica recovers from lost Redis state (readiness is false meanwhile)." }),
+    recovered: counter(r, {
+      name: "faro_log_streamer_checkpoints_recovered_total",
+      help: "Streams resumed without their Redis checkpoint, by source: memory (the follower rewrote it), bus (its batches on FARO_RAW), none (nothing published: read from the start).",
+      labelNames: ["from"],
+    }),
   };
 }

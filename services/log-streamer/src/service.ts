@@ -7,12 +7,14 @@ import type { BusMessage } from "@faro/bus";
 import { DecodeError, FARO_RAW, InvalidMessageError, decodeResourceChange, rawFilter } from "@faro/contracts";
 import type { KernelContext, ServiceInstance } from "@faro/kernel";
 import { KubeApiError, loadKubeConfig, requestJson, type KubeAccess } from "@faro/kube";
+import { sleep } from "@faro/primitives";
 import type { LogStreamerConfig } from "./config.js";
 import { PodChangeError } from "./errors.js";
 import { instanceKey, podInstances, type PodLike, type WantedInstance } from "./instances.js";
 import { LineBudget } from "./budget.js";
 import { logStreamerMetrics, type LogStreamerMetrics } from "./metrics.js";
-import { StreamState, type Checkpoint } from "./state.js";
+import { lastPodChanges, positionOnBus } from "./recovery.js";
+import { StreamState, epochInfo, type Checkpoint } from "./state.js";
 import { InstanceStream, type StreamContext, type StreamOutcome } from "./stream.js";
 
 export const SERVICE_NAME = "log-streamer";
@@ -20,6 +22,13 @@ export const SERVICE_NAME = "log-streamer";
 export const CONSUMER_NAME = "log-streamer";
 /** The publisher of log batches (logs, metric labels, `faro_queue_depth{queue="publish_window_log-batches"}`). */
 const PUBLISHER_NAME = "log-batches";
+/**
+ * For this long after Redis lost its state, a stream without a checkpoint asks the bus where it stands even when its
+ * instance was not registered by the recovery: a pod change may have registered it first.
+ */
+const RECENT_LOSS_MS = 5 * 60_000;
+/** Reads of the bus while recovering give up when nothing arrives for this long. */
+const RECOVERY_IDLE_MS = 10_000;
 /** Stage of the dead letters of pod changes that cannot be understood: `faro.v1.dlq.log-streamer.decode`. */
 const POISON_STAGE = "decode";
 
@@ -48,6 +57,14 @@ export function replicaIdOf(ctx: Pick<KernelContext<LogStreamerConfig>, "config"
   return ctx.config.replica || `${os.hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
 }
 
+/** A recovery from lost Redis state in progress; `again` when the state was lost once more meanwhile. */
+interface Recovery {
+  since: number;
+  epoch: string;
+  again: boolean;
+  done: Promise<void>;
+}
+
 interface Running {
   stream: InstanceStream;
   done: Promise<StreamOutcome | "failed">;
@@ -70,6 +87,11 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
     replica: replicaId,
     leaseTtlMs: config.lease.ttl,
     checkpointTtlMs: config.state.checkpointTtl,
+    // A follower reclaims its streams at its next checkpoint write or renewal, lease.renew apart at most.
+    recoveryGraceMs: config.lease.renew,
+    onEpoch: (epoch, previous) => {
+      if (previous) stateLost(epoch, previous);
+    },
   });
 
   let kc: KubeAccess | undefined = options.kubeConfig;
@@ -84,6 +106,8 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
   const countedQueued = new Set<string>();
   let scanning: Promise<void> | undefined;
   let rescan = false;
+  /** Recovery from lost Redis state: running while set; `again` when the state was lost once more meanwhile. */
+  let recovery: Recovery | undefined;
 
   async function getPod(namespace: string, name: string, signal: AbortSignal): Promise<PodLike | undefined> {
     try {
@@ -114,6 +138,8 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
     }
     metrics.podChanges.inc({ type });
     const instances = podInstances(pod);
+    // A running stream only takes the pod's new labels and node: a label or annotation change never restarts it.
+    for (const i of instances) running.get(instanceKey(i))?.stream.updateFrom(i);
     // New instances are leased to this replica in the same round trip when it has room: their streams start
     // now, not after a scan (a container that lives a few hundred milliseconds would be gone with its pod).
     // Slots are reserved while the claim is in flight: concurrent pod changes must not exceed streams.max together.
@@ -220,19 +246,94 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
   async function renew(): Promise<void> {
     const keys = [...running.keys()];
     try {
-      const lost = await state.renew(keys);
-      for (const k of lost) {
+      const { taken, gone } = await state.renew(keys);
+      for (const k of taken) {
         const r = running.get(k);
         if (r && !r.stream.stopped) {
-          logger.warn({ instance: k }, "lease no longer ours, stopping the stream");
+          logger.warn({ instance: k }, "lease held by another replica, stopping the stream");
           metrics.leasesLost.inc();
           r.stream.stop();
         }
       }
+      // Nobody holds them: expired (this replica was slow) or lost with Redis' state. The follower takes them back
+      // with the checkpoints it holds in memory, unless another replica resumed the stream meanwhile.
+      await Promise.all(
+        gone.map(async (k) => {
+          const r = running.get(k);
+          if (!r || r.stream.stopped) return;
+          if (await r.stream.reclaim()) return;
+          logger.warn({ instance: k }, "lease taken over by another replica, stopping the stream");
+          metrics.leasesLost.inc();
+          r.stream.stop();
+        }),
+      );
     } catch (err) {
       service.errors.inc({ kind: "lease" });
       logger.warn({ err }, "renewing leases failed");
     }
+  }
+
+  /**
+   * Redis lost the state (its epoch changed: FLUSHALL, a restart without persistence, a failover to an empty
+   * replica). The streams this replica follows reclaim their leases from memory at once; instances without a
+   * checkpoint are held back for lease.renew so every follower can; every pod the bus knows has its
+   * instances wanted again, and whoever takes one continues from its batches on the bus. Readiness is false until then.
+   */
+  function stateLost(epoch: string, previous: string): void {
+    metrics.stateLosses.inc();
+    logger.warn({ epoch, previous }, "Redis state lost (its epoch changed): recovering leases, checkpoints and wanted streams");
+    if (recovery) {
+      recovery.again = true;
+      return;
+    }
+    if (stopping) return;
+    // This replica's own streams first: their leases and checkpoints back from memory now, not at the next tick.
+    void renew();
+    const r: Recovery = { since: Date.now(), epoch, again: false, done: Promise.resolve() };
+    recovery = r;
+    metrics.recovering.set(1);
+    r.done = (async () => {
+      do {
+        r.again = false;
+        const started = Date.now();
+        try {
+          await recover();
+        } catch (err) {
+          service.errors.inc({ kind: "recovery" });
+          logger.error({ err }, "recovering from lost Redis state failed; trying again");
+          r.again = !stopping;
+        }
+        // Instances without a checkpoint are held back for lease.renew after the loss: their followers reclaim them.
+        const left = config.lease.renew - (Date.now() - started);
+        if (left > 0) await sleep(left, ctx.signal).catch(() => undefined);
+        if (stopping) break;
+        kickScan();
+        await scanning;
+      } while (r.again && !stopping);
+    })().finally(() => {
+      recovery = undefined;
+      metrics.recovering.set(0);
+      logger.info({ tookMs: Date.now() - r.since }, "recovered from lost Redis state");
+      kickScan();
+    });
+  }
+
+  /** Registers the instances of every pod whose last change on the bus is not a deletion (the wanted set is gone). */
+  async function recover(): Promise<void> {
+    let batch: WantedInstance[] = [];
+    let added = 0;
+    const flush = async () => {
+      const chunk = batch;
+      batch = [];
+      if (chunk.length) added += await state.register(chunk, instanceKey, true);
+    };
+    const pods = await lastPodChanges(ctx.bus, config.cluster, { idleTimeoutMs: RECOVERY_IDLE_MS }, async (pod) => {
+      for (const i of podInstances(pod)) batch.push({ ...i, recovered: true });
+      if (batch.length >= 500) await flush();
+    });
+    await flush();
+    metrics.instancesWanted.inc(added);
+    logger.info({ pods, wanted: added }, "wanted streams registered again from the last pod changes on the bus");
   }
 
   const consumer = ctx.consumerGroup({
@@ -266,6 +367,12 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
         logger,
         cluster: config.cluster,
         getPod,
+        positionOnBus: (info) => positionOnBus(ctx.bus, config.cluster, info, { idleTimeoutMs: RECOVERY_IDLE_MS }),
+        mayHaveLostCheckpoint: (info, epoch) => {
+          if (info.recovered) return true;
+          const e = epochInfo(epoch || state.epoch);
+          return e.afterLoss && Date.now() - e.startedMs < RECENT_LOSS_MS;
+        },
         settings: {
           batchLines: config.batch.lines,
           batchBytes: config.batch.bytes,
@@ -276,6 +383,12 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
           maxWaitMs: 120_000,
         },
       };
+      // Learns the state's epoch before anything else, so a later loss of the state is recognised as one. Not fatal:
+      // with Redis away the renewal timer learns it (readiness reports Redis meanwhile).
+      await state.renew([]).catch((err: unknown) => {
+        service.errors.inc({ kind: "lease" });
+        logger.warn({ err }, "reading the Redis state's epoch failed; the next renewal reads it");
+      });
       await consumer.start();
       consumerRunning = true;
       const scanTimer = setInterval(kickScan, config.streams.scanInterval);
@@ -294,6 +407,7 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
         for (const t of timers) clearInterval(t);
         consumerRunning = false;
         await consumer.stop();
+        await recovery?.done;
         await scanning;
         const all = [...running.values()];
         for (const r of all) r.stream.stop();
@@ -316,7 +430,9 @@ export function createLogStreamer(ctx: KernelContext<LogStreamerConfig>, options
     },
 
     readiness() {
-      return consumerRunning ? true : { ok: false, detail: "not consuming pod changes" };
+      if (!consumerRunning) return { ok: false, detail: "not consuming pod changes" };
+      if (recovery) return { ok: false, detail: `recovering from lost Redis state since ${new Date(recovery.since).toISOString()} (leases, checkpoints and wanted streams from memory and the bus)` };
+      return true;
     },
 
     stats() {

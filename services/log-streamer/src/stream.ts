@@ -2,7 +2,7 @@
 // checkpoint, batches lines, and publishes each batch behind a pending intent so a resume re-publishes it exactly.
 import type { Publisher } from "@faro/bus";
 import { buildRawSubject, encodeLogBatch, logBatchId, type LogLine, type LogSource, type UnreadReason } from "@faro/contracts";
-import { followLogs, type KubeAccess, type LogLine as KubeLogLine } from "@faro/kube";
+import { followLogs, textBytes, type KubeAccess, type LogLine as KubeLogLine } from "@faro/kube";
 import { backoffDelay, sleep } from "@faro/primitives";
 import type { Logger } from "pino";
 import type { LineBudget } from "./budget.js";
@@ -10,6 +10,7 @@ import { LeaseLostError, LogStreamerError } from "./errors.js";
 import { instanceKey, planRead, type PodLike, type ReadPlan, type WantedInstance } from "./instances.js";
 import { ResumeFilter, advanceBy, limitLine, lineBytes, normalizeTimestamp, tailOf, timestampMs, type Position, type Tail } from "./lines.js";
 import type { LogStreamerMetrics } from "./metrics.js";
+import type { BusPosition } from "./recovery.js";
 import type { Checkpoint, PendingBatch, StreamState } from "./state.js";
 
 export interface StreamSettings {
@@ -35,6 +36,14 @@ export interface StreamContext {
   settings: StreamSettings;
   /** A fresh copy of the pod (undefined when it does not exist). */
   getPod(namespace: string, name: string, signal: AbortSignal): Promise<PodLike | undefined>;
+  /** How far the instance's stream got on the bus (undefined: nothing published), for a checkpoint lost with Redis' state. */
+  positionOnBus(info: WantedInstance): Promise<BusPosition | undefined>;
+  /**
+   * Whether a stream without a checkpoint must ask the bus first: its instance was registered again after the state
+   * was lost (`info.recovered`), or the state was lost recently (a pod change may register an instance that had a
+   * checkpoint before the recovery flags it).
+   */
+  mayHaveLostCheckpoint(info: WantedInstance, epoch: string): boolean;
 }
 
 export type StreamOutcome = "complete" | "gone" | "lost" | "lease_lost" | "stopped";
@@ -80,6 +89,11 @@ export class InstanceStream {
   /** One batch at a time per instance: seq numbers are assigned at publish, so overlap would reuse them. */
   private publishing = false;
   private readonly alreadyDone: boolean;
+  /** No checkpoint existed: before the first read, check whether the bus knows the instance (lost state). */
+  private fresh: boolean;
+  private readonly epoch: string;
+  /** The position came from the bus: lines after it may have gone with the pod. */
+  private fromBus = false;
   private stopRequested = false;
   /**
    * Aborts what the stream waits on now (a pod read, a log read, a sleep). stop() aborts it directly: a
@@ -98,6 +112,22 @@ export class InstanceStream {
     this.pos = cp.pos;
     this.pend = cp.pend;
     this.alreadyDone = cp.done;
+    this.fresh = cp.fresh && !cp.done && cp.seq === 0 && !cp.pend;
+    this.epoch = cp.epoch;
+  }
+
+  /**
+   * Takes the lease back after it expired or vanished with Redis' state, writing the checkpoint held in memory.
+   * False when another replica has taken the stream over meanwhile (then this one stops).
+   */
+  async reclaim(): Promise<boolean> {
+    if (this.stopRequested) return false;
+    const res = await this.ctx.state.reclaim(this.info, this.key, { seq: this.seq, pos: this.pos, pend: this.pend });
+    if (res === "reclaimed") {
+      this.ctx.metrics.recovered.inc({ from: "memory" });
+      this.log.info({ seq: this.seq, pending: this.pend }, "lease reclaimed, checkpoint rewritten from memory");
+    }
+    return res !== "lost";
   }
 
   /** Stops reading at once (stop, or the lease is lost); run() then resolves. */
@@ -140,12 +170,19 @@ export class InstanceStream {
     let waitingSince = 0;
     while (!this.stopped) {
       try {
+        if (this.finished) return await this.complete();
         const plan = await this.nextPlan();
         if (this.stopped) break;
         if (plan.kind !== "wait") waitingSince = 0;
+        if (this.fresh && plan.kind !== "wait") {
+          if (this.ctx.mayHaveLostCheckpoint(this.info, this.epoch)) await this.recoverFromBus();
+          this.fresh = false;
+          if (this.finished) return await this.complete();
+        }
         switch (plan.kind) {
           case "follow": {
             const fresh = await this.read("follow", undefined);
+            this.fromBus = false;
             if (this.finished) return await this.complete();
             if (fresh > 0) attempt = 0;
             // The stream ended without news while the status still says running: the status lags the
@@ -170,6 +207,11 @@ export class InstanceStream {
         }
       } catch (err) {
         if (err instanceof LeaseLostError) {
+          // Expired (this replica was slow) or gone with Redis' state: take it back unless another replica has it.
+          if (!this.stopped && (await this.reclaim().catch(() => false))) {
+            await this.sleep(backoffDelay(++attempt, backoff));
+            continue;
+          }
           this.ctx.metrics.leasesLost.inc();
           this.log.warn({ instance: this.key }, "lease lost, stream stopped");
           return "lease_lost";
@@ -208,6 +250,34 @@ export class InstanceStream {
     return { ...plan, bound: finishedBound(pod!, this.info.container, plan.kind === "previous") };
   }
 
+  /**
+   * The instance has no checkpoint but may have had one in a Redis state that was lost: continue from what its
+   * batches on the bus say (or end at once when its endOfStream is there) instead of reading it again from the start.
+   */
+  private async recoverFromBus(): Promise<void> {
+    const found = await this.ctx.positionOnBus(this.info);
+    if (!found) {
+      this.ctx.metrics.recovered.inc({ from: "none" });
+      return;
+    }
+    this.ctx.metrics.recovered.inc({ from: "bus" });
+    this.seq = found.seq;
+    this.pos = found.pos;
+    this.pend = undefined;
+    this.fromBus = true;
+    if (found.done) this.finished = true;
+    this.log.info({ seq: found.seq, done: found.done, batches: found.batches }, "checkpoint missing: continuing from the instance's batches on the bus");
+    // Written at once: a replica that takes over from here must not start over either.
+    if (!found.done) await this.ctx.state.write(this.key, { seq: this.seq, pos: this.pos, pend: undefined });
+  }
+
+  /** A newer pod change of a followed instance: later batches carry its labels (and node). */
+  updateFrom(info: WantedInstance): void {
+    if (info.podUid !== this.info.podUid) return;
+    if (info.node) this.info.node = info.node;
+    this.info.podLabels = info.podLabels;
+  }
+
   private refreshInfo(pod: PodLike | undefined): void {
     if (!pod || pod.metadata.uid !== this.info.podUid) return;
     if (pod.spec?.nodeName) this.info.node = pod.spec.nodeName;
@@ -218,7 +288,10 @@ export class InstanceStream {
   private async reload(): Promise<boolean> {
     try {
       const cp = await this.ctx.state.acquire(this.key);
-      if (!cp) return false;
+      // Not ours now: expired, or gone with Redis' state (then reclaimed with the checkpoint in memory).
+      if (!cp) return await this.reclaim();
+      // A checkpoint that vanished under a lease held again: the one in memory is the truth (the next write restores it).
+      if (cp.fresh && (this.seq > 0 || this.pend)) return true;
       this.seq = cp.seq;
       this.pos = cp.pos;
       this.pend = cp.pend;
@@ -276,7 +349,7 @@ export class InstanceStream {
         return;
       }
       fresh++;
-      const line = limitLine(l.text, ts, settings.maxLineBytes, l.truncated ? settings.readMaxLineBytes : undefined);
+      const line = limitLine(l.text, ts, settings.maxLineBytes, l.truncated ? (textBytes(l) ?? settings.readMaxLineBytes) : undefined);
       if (replay) {
         replay.lines.push(line);
         if (replay.lines.length >= replay.pend.count) {
@@ -546,8 +619,10 @@ export class InstanceStream {
     }
     // Nothing read of a pod that is gone, or a log the API no longer serves: the marker says so, and the story shows it.
     let unread: UnreadReason = "";
-    if (outcome === "lost" || this.seq === 0) {
-      unread = outcome === "lost" ? "not_served" : "gone_before_read";
+    // Continued from the bus after Redis lost the state, and the pod went before it could be read again: what it
+    // wrote meanwhile is gone with it, and the marker says so.
+    if (outcome === "lost" || this.seq === 0 || this.fromBus) {
+      unread = outcome === "lost" || this.seq > 0 ? "not_served" : "gone_before_read";
       this.ctx.metrics.linesLost.inc({ reason: unread });
       this.log.warn({ reason, seq: this.seq }, "instance log ends without a full read");
     }
