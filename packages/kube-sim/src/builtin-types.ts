@@ -1,4 +1,4 @@
-// The built-in resource types the simulated API serves (core, apps, batch, events, apiextensions, coordination).
+// The built-in resource types the simulated API serves (core, apps, batch, events, apiextensions, coordination, autoscaling).
 import type { ResourceType } from "./types.js";
 
 const RW = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
@@ -75,6 +75,7 @@ export const builtinTypes: readonly ResourceType[] = Object.freeze([
     categories: ["api-extensions"],
   }),
   t("coordination.k8s.io", "v1", "leases", "Lease", true),
+  t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, { shortNames: ["hpa"], subresources: ["status"], categories: ["all"] }),
 ]);
 
 /** Which subresources return which kind (discovery needs the responseKind). */

@@ -31,6 +31,18 @@ export const configSchema = defineSchema(
       },
       { description: "Incident contexts." },
     ),
+    security: field.object(
+      {
+        minSeverity: field.enum(["info", "low", "medium", "high", "critical"] as const, {
+          description: "Security findings (Trivy, Kyverno, Falco through the ingester) at or above this severity raise a SecurityFinding incident; all are told in the story.",
+          default: "high",
+          example: "critical",
+        }),
+        requireFix: field.boolean({ description: "A Trivy vulnerability raises an incident only when a fixed version exists.", default: true, example: false }),
+        maxFindingsPerReport: field.int({ description: "Findings taken from one report version; the rest are counted in the last entry's evidence.", default: 200, example: 50, min: 1, max: 100_000 }),
+      },
+      { description: "Security findings (docs/security.md)." },
+    ),
     story: field.object(
       {
         idleClose: field.duration({ description: "A story window closes after this much Kubernetes time without news.", default: "1h", example: "30m", min: 1000 }),

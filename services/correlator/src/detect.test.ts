@@ -49,7 +49,27 @@ describe("detectPod", () => {
   it("a healthy restart (exit 0) and a first sight without crash loop are not failures", () => {
     expect(detectPod(pod(), pod({ restartCount: 1, last: { exitCode: 0, reason: "Completed", finishedAt: "2026-01-01T00:01:00Z" } }))).toEqual([]);
     expect(detectPod(undefined, pod({ restartCount: 3, last: { exitCode: 1, reason: "Error", finishedAt: "2026-01-01T00:01:00Z" } }))).toEqual([]);
-    expect(detectPod(undefined, crash(3))[0]?.reason).toBe("CrashLoopBackOff");
+    expect(detectPod(undefined, crash(3))[0]).toMatchObject({ reason: "CrashLoopBackOff", afterTheFact: true });
+  });
+
+  it("first sight: an OOM kill the status still records for a running container is reported once, after the fact", () => {
+    const recovered = pod({ restartCount: 2, last: { exitCode: 137, reason: "OOMKilled", finishedAt: "2026-01-01T00:01:00Z" } });
+    const [d, ...rest] = detectPod(undefined, recovered);
+    expect(rest).toEqual([]);
+    expect(d).toMatchObject({ reason: "OOMKilled", afterTheFact: true, k8sTimestamp: "2026-01-01T00:01:00Z", instance: 1, occurrenceId: "crash:pod-uid-1:app:1" });
+    expect(d?.message).toMatch(/running again/);
+    // Seen again without a change: nothing.
+    expect(detectPod(recovered, { ...recovered })).toEqual([]);
+  });
+
+  it("container types and the newer waiting reasons, with their evidence", () => {
+    const p = pod({ waiting: { reason: "ErrImageNeverPull", message: 'Container image "x:local" is not present with pull policy of Never' } });
+    const [d] = detectPod(pod(), p);
+    expect(d).toMatchObject({ reason: "ErrImageNeverPull", containerType: "regular", severity: "high" });
+    expect(d?.evidence[0]).toMatchObject({ source: "status", field: "status.containerStatuses[app].state.waiting", reason: "ErrImageNeverPull" });
+    for (const r of ["ImageInspectError", "PreStartHookError"]) expect(detectPod(pod(), pod({ waiting: { reason: r } }))[0]?.reason).toBe(r);
+    const sidecar = { ...p, spec: { ...p.spec, initContainers: [{ name: "proxy", image: "envoy", restartPolicy: "Always" }] }, status: { ...p.status, containerStatuses: [], initContainerStatuses: [{ name: "proxy", restartCount: 0, state: { waiting: { reason: "ImagePullBackOff" } } }] } };
+    expect(detectPod(undefined, sidecar)[0]).toMatchObject({ reason: "ImagePullBackOff", container: "proxy", containerType: "sidecar" });
   });
 });
 
@@ -76,13 +96,37 @@ describe("detectEvent", () => {
     eventTime: "",
     involved: { kind, name: "web-x", uid: "pod-uid-1", fieldPath: "spec.containers{app}" },
   });
-  it("Unhealthy only from the threshold, FailedScheduling and Evicted always", () => {
+  it("probe failures only from the threshold, named by the probe; FailedScheduling and Evicted always", () => {
     expect(detectEvent(ev("Unhealthy", 2), 3)).toEqual([]);
-    expect(detectEvent(ev("Unhealthy", 3), 3)[0]).toMatchObject({ reason: "Unhealthy", container: "app", k8sTimestamp: "2026-01-01T00:01:10Z" });
+    expect(detectEvent(ev("Unhealthy", 3), 3)[0]).toMatchObject({ reason: "ReadinessProbeFailed", container: "app", containerType: "regular", k8sTimestamp: "2026-01-01T00:01:10Z" });
+    expect(detectEvent({ ...ev("Unhealthy", 3), message: "Liveness probe failed: HTTP probe failed with statuscode: 500" }, 3)[0]?.reason).toBe("LivenessProbeFailed");
+    expect(detectEvent({ ...ev("Unhealthy", 3), message: "probe errored" }, 3)[0]?.reason).toBe("Unhealthy");
+    expect(detectEvent(ev("Unhealthy", 3), 3)[0]?.evidence).toEqual([{ source: "event", object: "Pod/web-x", field: "spec.containers{app}", reason: "Unhealthy", message: "Readiness probe failed: HTTP probe failed with statuscode: 503", time: "2026-01-01T00:01:10Z", value: "count=3" }]);
     expect(detectEvent(ev("FailedScheduling"), 3)[0]?.reason).toBe("FailedScheduling");
     expect(detectEvent(ev("Evicted"), 3)[0]?.occurrenceId).toBe("evicted:pod-uid-1");
     expect(detectEvent(ev("Started"), 3)).toEqual([]);
     expect(detectEvent({ ...ev("Unhealthy", 5), type: "DELETED" }, 3)).toEqual([]);
+  });
+});
+
+describe("detectWorkload: nodes, claims, autoscalers", () => {
+  const node = (conds: Record<string, string>) => ({ kind: "Node", metadata: { name: "node-2", uid: "n2" }, status: { conditions: Object.entries(conds).map(([type, status]) => ({ type, status, reason: `Kubelet${type}`, lastTransitionTime: "2026-01-01T00:03:00Z" })) } });
+  it("Node NotReady and pressure on the transition, after the fact on first sight", () => {
+    const ok = node({ Ready: "True", MemoryPressure: "False", DiskPressure: "False", PIDPressure: "False" });
+    expect(detectWorkload("Node", undefined, ok)).toEqual([]);
+    const bad = node({ Ready: "False", MemoryPressure: "True", DiskPressure: "False", PIDPressure: "True" });
+    expect(detectWorkload("Node", ok, bad).map((d) => [d.reason, d.afterTheFact ?? false])).toEqual([["NodeNotReady", false], ["NodeMemoryPressure", false], ["NodePIDPressure", false]]);
+    expect(detectWorkload("Node", bad, { ...bad })).toEqual([]);
+    expect(detectWorkload("Node", undefined, bad).every((d) => d.afterTheFact)).toBe(true);
+    expect(detectWorkload("Node", ok, bad)[1]?.evidence[0]).toMatchObject({ source: "condition", field: "status.conditions[MemoryPressure]", value: "True", time: "2026-01-01T00:03:00Z" });
+  });
+  it("HPA pinned at its maximum, PVC lost", () => {
+    const hpa = (current: number, desired: number) => ({ kind: "HorizontalPodAutoscaler", metadata: { name: "web", uid: "h1" }, spec: { maxReplicas: 5 }, status: { currentReplicas: current, desiredReplicas: desired, lastScaleTime: "2026-01-01T00:04:00Z" } });
+    expect(detectWorkload("HorizontalPodAutoscaler", hpa(3, 5), hpa(5, 5))[0]).toMatchObject({ reason: "HPAMaxReplicas", k8sTimestamp: "2026-01-01T00:04:00Z" });
+    expect(detectWorkload("HorizontalPodAutoscaler", hpa(5, 5), hpa(5, 5))).toEqual([]);
+    expect(detectWorkload("HorizontalPodAutoscaler", hpa(2, 3), hpa(3, 4))).toEqual([]);
+    const pvc = (phase: string) => ({ kind: "PersistentVolumeClaim", metadata: { name: "data", uid: "c1" }, status: { phase } });
+    expect(detectWorkload("PersistentVolumeClaim", pvc("Bound"), pvc("Lost"))[0]?.reason).toBe("PersistentVolumeClaimLost");
   });
 });
 

@@ -78,7 +78,10 @@ export interface HarvestInput {
   incidentId: string;
   detection: Detection;
   scope: IncidentScope;
+  /** The cluster's time of the detection (its source clock). */
   detectedAtMs: number;
+  /** Wall-clock time the correlator built this version. */
+  receivedAtMs: number;
   firstSeenMs: number;
   lastSeenMs: number;
   repeatCount: number;
@@ -128,6 +131,12 @@ export class Harvester {
       events,
       manifests,
       recentChanges: changes,
+      containerType: d.containerType ?? "",
+      observedAfterTheFact: Boolean(d.afterTheFact),
+      evidence: d.evidence ?? [],
+      affectedPods: (d.affectedPods ?? []).map((p) => ({ name: `${p.namespace}/${p.name}`, uid: p.uid, node: p.node, replacesPodUid: "" })),
+      receivedAt: isoTime(input.receivedAtMs),
+      debounceWindowMs: this.deps.settings.debounceWindowMs,
     };
   }
 

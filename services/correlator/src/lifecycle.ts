@@ -1,6 +1,6 @@
 // Pod lifecycle transitions (scheduled, started, restarted, terminated, deleting, deleted) between two versions.
 import type { ContainerTermination, LifecyclePayload, LifecycleWhat } from "@faro/contracts";
-import { allContainerStatuses, isoTime, objectTimestamp, podStatus, type ObjectJson } from "./k8s.js";
+import { allContainerStatuses, isoTime, objectTimestamp, parseTime, podStatus, type ObjectJson } from "./k8s.js";
 
 export interface LifecycleTransition {
   /** scheduled | phase | started | restarted | terminated | terminating | deleted (replaced: the processor's) */
@@ -37,8 +37,11 @@ function termination(t: { exitCode?: number; reason?: string; startedAt?: string
   return { ...(t?.exitCode !== undefined ? { exitCode: t.exitCode } : {}), reason: t?.reason ?? "", startedAt: t?.startedAt ?? "", finishedAt: t?.finishedAt ?? "" };
 }
 
-/** The transitions from `prev` (undefined when first seen) to `next`; `deleted` when the watch said DELETED. */
-export function podLifecycle(prev: ObjectJson | undefined, next: ObjectJson, deleted: boolean): LifecycleTransition[] {
+/**
+ * The transitions from `prev` (undefined when first seen) to `next`; `deleted` when the watch said DELETED,
+ * `changeAtMs` the cluster's time of that change (its DELETED change's time in the story).
+ */
+export function podLifecycle(prev: ObjectJson | undefined, next: ObjectJson, deleted: boolean, changeAtMs?: number): LifecycleTransition[] {
   const out: LifecycleTransition[] = [];
   const name = next.metadata?.name ?? "";
   const fallback = isoTime(objectTimestamp(next) ?? 0);
@@ -104,9 +107,19 @@ export function podLifecycle(prev: ObjectJson | undefined, next: ObjectJson, del
     }
   }
   const deletion = next.metadata?.deletionTimestamp;
+  const deletionMs = parseTime(deletion);
   if (deletion && !prev?.metadata?.deletionTimestamp && !deleted) {
-    out.push({ what: "terminating", key: "terminating", timestamp: fallback, summary: `pod ${name} is terminating (grace period ends ${deletion})`, payload: lifecyclePayload("terminating", { deletionTimestamp: deletion }) });
+    // deletionTimestamp is the end of the grace period: the request was made the grace period earlier.
+    const grace = Number(next.metadata?.["deletionGracePeriodSeconds"] ?? NaN);
+    const requested = deletionMs !== undefined && Number.isFinite(grace) ? isoTime(deletionMs - grace * 1000) : fallback;
+    out.push({ what: "terminating", key: "terminating", timestamp: requested, summary: `pod ${name} is terminating (grace period ends ${deletion})`, payload: lifecyclePayload("terminating", { deletionTimestamp: deletion }) });
   }
-  if (deleted) out.push({ what: "deleted", key: "deleted", timestamp: fallback, summary: `pod ${name} deleted`, payload: lifecyclePayload("deleted") });
+  if (deleted) {
+    // The DELETED change's own time, never later than the end of the grace period (the kubelet removes the
+    // pod by then) nor earlier than the newest time in the object.
+    let at = changeAtMs ?? objectTimestamp(next) ?? 0;
+    if (deletionMs !== undefined && !next.metadata?.["finalizers"]) at = Math.min(at, Math.max(deletionMs, objectTimestamp(next) ?? 0));
+    out.push({ what: "deleted", key: "deleted", timestamp: isoTime(at), summary: `pod ${name} deleted`, payload: lifecyclePayload("deleted", deletion ? { deletionTimestamp: deletion } : {}) });
+  }
   return out;
 }

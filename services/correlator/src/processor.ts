@@ -24,7 +24,7 @@ import {
   type WorkloadRef,
 } from "@faro/contracts";
 import type { Logger } from "pino";
-import { detectEvent, detectPod, detectStuck, detectWorkload, eventTimestamp, type Detection } from "./detect.js";
+import { detectEvent, detectPod, detectStuck, detectWorkload, eventTimestamp, type AffectedPod, type Detection } from "./detect.js";
 import { diffObjects } from "./diff.js";
 import { InvolvedObjectPendingError, MalformedInputError } from "./errors.js";
 import { Harvester, instanceKey, storeLine, type IncidentScope, type PreviousLogFetcher, type StoredEvent } from "./harvest.js";
@@ -33,6 +33,7 @@ import { isoTime, objectTimestamp, parseTime, podStatus, type ObjectJson, type O
 import { lifecyclePayload, podLifecycle } from "./lifecycle.js";
 import type { CorrelatorMetrics } from "./metrics.js";
 import { Ownership, ownerRecordOf, type ChainLink, type OwnerFetcher, type Resolution } from "./ownership.js";
+import { debounceKeyOf, DEFAULT_SECURITY_SETTINGS, securityFromChange, securityFromEvent, withInvolvedUid, type SecuritySettings } from "./security.js";
 import type { CorrelatorSettings } from "./settings.js";
 import type { ApplyRequest, ApplyResult, CorrelatorState, OutboxItem, StoryRoot } from "./state.js";
 
@@ -48,6 +49,10 @@ export interface ProcessorDeps {
   settings: CorrelatorSettings;
   fetchOwner?: OwnerFetcher;
   fetchPreviousLogs?: PreviousLogFetcher;
+  /** Lists the pods bound to a node (for the affected pods of a node-level incident). */
+  listPodsOnNode?: (node: string) => Promise<AffectedPod[]>;
+  /** Security findings (docs/security.md): severity threshold of SecurityFinding incidents and bounds. */
+  security?: Partial<SecuritySettings>;
   redactor?: import("@faro/redact").Redactor;
   logger?: Logger;
   metrics?: CorrelatorMetrics;
@@ -89,6 +94,9 @@ export class Processor {
   private readonly now: () => number;
   private readonly logger: Logger | undefined;
   private readonly metrics: CorrelatorMetrics | undefined;
+  private readonly listPodsOnNode: ((node: string) => Promise<AffectedPod[]>) | undefined;
+  private readonly security: SecuritySettings;
+  private readonly fetchOwner: OwnerFetcher | undefined;
   // Log batches processed by this replica wake harvests waiting for that instance's last lines.
   private readonly logWaiters = new Map<string, Set<() => void>>();
 
@@ -99,6 +107,9 @@ export class Processor {
     this.now = deps.now ?? Date.now;
     this.logger = deps.logger;
     this.metrics = deps.metrics;
+    this.listPodsOnNode = deps.listPodsOnNode;
+    this.security = { ...DEFAULT_SECURITY_SETTINGS, ...deps.security };
+    this.fetchOwner = deps.fetchOwner;
     this.ownership = new Ownership({
       state: deps.state,
       ...(deps.fetchOwner ? { fetchOwner: deps.fetchOwner } : {}),
@@ -247,11 +258,19 @@ export class Processor {
     }
     let detections: Detection[] = [];
     if (isPod) {
-      for (const t of podLifecycle(prev, obj, deleted)) entries.push({ id: lc(t.key), timestamp: t.timestamp, summary: t.summary, body: { entryKind: "lifecycle", lifecycle: t.payload }, ...(pod ? { pod } : {}) });
+      for (const t of podLifecycle(prev, obj, deleted, tsMs)) entries.push({ id: lc(t.key), timestamp: t.timestamp, summary: t.summary, body: { entryKind: "lifecycle", lifecycle: t.payload }, ...(pod ? { pod } : {}) });
       if (!deleted) detections = detectPod(prev, obj);
     } else if (!deleted) {
       detections = detectWorkload(rc.kind, prev, obj);
+      if (rc.kind === "Node" && detections.length) {
+        const affected = await this.podsOnNode(rc.name);
+        detections = detections.map((d) => ({ ...d, affectedPods: affected }));
+      }
     }
+    // Trivy and policy reports: their new findings are told as security entries (and may raise incidents).
+    const sec = securityFromChange(rc, obj, prev, deleted, ts, this.security);
+    entries.push(...sec.entries);
+    detections = [...detections, ...sec.detections];
     if (diffJson) {
       await this.state.recordChange(story.root.storyId, inputId, tsMs, JSON.stringify({ timestamp: ts, kind: rc.kind, name: rc.name, diffJson }), this.s.changesPerStory, this.s.stateTtlMs);
     }
@@ -260,9 +279,10 @@ export class Processor {
   }
 
   /** `attempt` is the delivery count: an Event about an object not known yet is retried a few times. */
-  async handleEvent(tenant: string, ev: KubeEvent, attempt = Number.POSITIVE_INFINITY): Promise<void> {
+  async handleEvent(tenant: string, event: KubeEvent, attempt = Number.POSITIVE_INFINITY): Promise<void> {
     // An Event expiring from the API is no news for the story.
-    if (ev.type === "DELETED") return;
+    if (event.type === "DELETED") return;
+    const ev = await withInvolvedUid(event, this.fetchOwner);
     const inv = ev.involved;
     const known = inv.uid ? await this.state.getOwner(ev.cluster, inv.uid) : undefined;
     const self: ChainLink = { apiVersion: inv.apiVersion, kind: inv.kind, name: inv.name, uid: inv.uid };
@@ -310,8 +330,10 @@ export class Processor {
       },
       ...(pod ? { pod } : {}),
     };
-    await this.publishEntries(story, applied, inputId, ev.resourceVersion, [entry]);
-    await this.incidents(story, detectEvent(ev, this.s.unhealthyThreshold), pod, entrySeq(ev.resourceVersion, 15));
+    // Falco alerts (from the ingester) and Kyverno policy Events carry a security finding too.
+    const sec = securityFromEvent(ev, entry.timestamp, this.security);
+    await this.publishEntries(story, applied, inputId, ev.resourceVersion, [...(sec.replacesEvent ? [] : [entry]), ...sec.entries]);
+    await this.incidents(story, [...detectEvent(ev, this.s.unhealthyThreshold), ...sec.detections], pod, entrySeq(ev.resourceVersion, 15));
   }
 
   async handleLogs(tenant: string, lb: LogBatch): Promise<void> {
@@ -440,10 +462,11 @@ export class Processor {
     const outcome = await this.state.debounce({
       storyId: root.storyId,
       cluster: root.cluster,
-      container: d.container,
+      // A security finding debounces under its own key; every other detection per (container, reason).
+      container: debounceKeyOf(d),
       reason: d.reason,
       occurrenceId: d.occurrenceId,
-      incidentId: incidentIdFor(root.storyId, d.container, d.reason, tsMs),
+      incidentId: incidentIdFor(root.storyId, debounceKeyOf(d), d.reason, tsMs),
       tsMs,
       wallMs: this.now(),
       windowMs: this.s.debounceWindowMs,
@@ -453,16 +476,52 @@ export class Processor {
     });
     if (outcome.kind === "repeat") {
       if (!outcome.dup) this.metrics?.debouncedRepeats.inc({ reason: d.reason });
+      // A repeat about another pod instance (a replacement pod's first crash) is news now: an update that
+      // names that pod, published at once rather than when the window ends.
+      if (!outcome.dup && d.podUid) await this.repeatOfAnotherPod(scope, root, d, outcome.incidentId, outcome.count);
       return;
     }
+    // The same occurrence seen again (a redelivery, a periodic check) republishes nothing already published.
+    if (outcome.dup && ((await this.state.incident(outcome.incidentId))?.publishedCount ?? 0) >= 1) return;
     const started = performance.now();
     if (d.terminated && d.instance !== undefined && d.podUid && d.container) {
       await this.settle(scope.cluster, instanceKey(d.podUid, d.container, d.instance), tsMs);
     }
-    const ctx = await this.harvester.harvest({ incidentId: outcome.incidentId, detection: d, scope, detectedAtMs: this.now(), firstSeenMs: tsMs, lastSeenMs: tsMs, repeatCount: 1, isUpdate: false });
+    const ctx = await this.harvester.harvest({ incidentId: outcome.incidentId, detection: d, scope, detectedAtMs: await this.detectedAt(root.cluster, tsMs), receivedAtMs: this.now(), firstSeenMs: tsMs, lastSeenMs: tsMs, repeatCount: 1, isUpdate: false });
     this.metrics?.harvestSeconds.observe((performance.now() - started) / 1000);
     await this.publishIncident(root, ctx, d, 1, scope.seq);
+    await this.state.markPublished(outcome.incidentId, 1);
     if (!outcome.dup) this.metrics?.incidents.inc({ reason: d.reason });
+  }
+
+  private async podsOnNode(node: string): Promise<AffectedPod[]> {
+    if (!this.listPodsOnNode) return [];
+    try {
+      return await this.listPodsOnNode(node);
+    } catch (err) {
+      // The incident still goes out, without the list: the node's condition is the news.
+      this.logger?.warn({ err, node }, "listing the pods of a node failed; the node incident names none");
+      return [];
+    }
+  }
+
+  /** The cluster's time of a detection: its clock now (source time), never before what it reacts to. */
+  private async detectedAt(cluster: string, tsMs: number): Promise<number> {
+    return Math.max(await this.state.clock(cluster, this.now()), tsMs);
+  }
+
+  private async repeatOfAnotherPod(scope: IncidentScope, root: StoryRoot, d: Detection, incidentId: string, count: number): Promise<void> {
+    const rec = await this.state.incident(incidentId);
+    if (!rec || count <= rec.publishedCount) return;
+    const prior = JSON.parse(rec.context) as { scope: IncidentScope };
+    if (!prior.scope.pod || prior.scope.pod.uid === d.podUid || !scope.pod || scope.pod.uid !== d.podUid) return;
+    const tsMs = parseTime(d.k8sTimestamp) ?? 0;
+    if (d.terminated && d.instance !== undefined && d.container) await this.settle(scope.cluster, instanceKey(d.podUid!, d.container, d.instance), tsMs);
+    const ctx = await this.harvester.harvest({ incidentId, detection: d, scope, detectedAtMs: await this.detectedAt(root.cluster, tsMs), receivedAtMs: this.now(), firstSeenMs: rec.firstMs, lastSeenMs: Math.max(rec.lastMs, tsMs), repeatCount: count, isUpdate: true });
+    await this.publishIncident(root, ctx, d, count, scope.seq);
+    // Later updates of the episode are about this pod now.
+    await this.state.markPublished(incidentId, count, JSON.stringify({ scope, root }));
+    this.metrics?.incidentUpdates.inc({ reason: d.reason });
   }
 
   private async publishIncident(root: StoryRoot, ctx: IncidentContext, d: Detection, count: number, seq: number): Promise<void> {
@@ -577,10 +636,15 @@ export class Processor {
       this.logger?.warn({ incidentId: item.incidentId }, "incident state expired before its update was published");
       return;
     }
+    // Already published at this count (a replacement pod's update, or another replica): nothing new.
+    if (item.count <= rec.publishedCount) return;
     const { scope, root } = JSON.parse(rec.context) as { scope: IncidentScope; root: StoryRoot };
     const last = JSON.parse(rec.last) as Detection;
-    const ctx = await this.harvester.harvest({ incidentId: item.incidentId, detection: last, scope, detectedAtMs: this.now(), firstSeenMs: rec.firstMs, lastSeenMs: rec.lastMs, repeatCount: item.count, isUpdate: true });
+    // The update is about the pod of its latest occurrence, whose restart count and log tail it carries.
+    if (last.podUid && scope.pod && scope.pod.uid !== last.podUid) scope.pod = { name: last.podName ?? "", uid: last.podUid, node: "", replacesPodUid: "" };
+    const ctx = await this.harvester.harvest({ incidentId: item.incidentId, detection: last, scope, detectedAtMs: await this.detectedAt(root.cluster, rec.lastMs), receivedAtMs: this.now(), firstSeenMs: rec.firstMs, lastSeenMs: rec.lastMs, repeatCount: item.count, isUpdate: true });
     await this.publishIncident(root, ctx, last, item.count, MAX_SEQ);
+    await this.state.markPublished(item.incidentId, item.count);
     this.metrics?.incidentUpdates.inc({ reason: last.reason });
   }
 
@@ -594,13 +658,17 @@ export class Processor {
         const stored = await this.state.getObject(cluster, uid);
         if (!stored || stored.deleted) continue;
         const obj = JSON.parse(stored.json) as ObjectJson;
-        const detections = detectStuck(obj, now, this.s.pendingThresholdMs, this.s.terminatingThresholdMs);
+        // A pod already reported stuck (this reason) is not reported again, however long it stays stuck.
+        const found = detectStuck(obj, now, this.s.pendingThresholdMs, this.s.terminatingThresholdMs);
+        const detections: Detection[] = [];
+        for (const d of found) if (!(await this.state.stuckReported(cluster, uid, d.reason))) detections.push(d);
         if (detections.length === 0) continue;
         const info = await this.state.storyInfo(storyId);
         const root: StoryRoot = { storyId, tenant: info["tenant"] ?? "", cluster, namespace: info["namespace"] ?? "", rootKind: info["rootKind"] ?? "", rootName: info["rootName"] ?? "", rootApiVersion: info["rootApiVersion"] ?? "", rootUid: info["rootUid"] ?? "" };
         const resolution = await this.ownership.resolve(cluster, root.namespace, { apiVersion: "v1", kind: "Pod", name: stored.name, uid }, obj.metadata?.ownerReferences);
         const pod: PodInstance = { name: stored.name, uid, node: String(obj.spec?.["nodeName"] ?? ""), replacesPodUid: "" };
         await this.incidents({ root, resolution }, detections, pod, MAX_SEQ);
+        for (const d of detections) await this.state.markStuckReported(cluster, uid, d.reason, this.s.stateTtlMs);
       }
     }
   }

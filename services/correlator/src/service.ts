@@ -12,7 +12,8 @@ import type { PreviousLogFetcher } from "./harvest.js";
 import type { ObjectJson } from "./k8s.js";
 import { correlatorMetrics, type CorrelatorMetrics } from "./metrics.js";
 import type { OwnerFetcher } from "./ownership.js";
-import { Processor, type Sink } from "./processor.js";
+import { podsOn } from "./detect/diagnose.js";
+import { Processor, type ProcessorDeps, type Sink } from "./processor.js";
 import { OrderGate } from "./order.js";
 import { KeyedQueue } from "./queue.js";
 import { CorrelatorState } from "./state.js";
@@ -94,9 +95,9 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
 
   // @faro/kube (and the Kubernetes client under it) is loaded only when there is Kubernetes access: it is
   // the largest part of the correlator's memory footprint, and the correlator can work without it.
-  async function kube(): Promise<{ fetchOwner: OwnerFetcher; fetchPreviousLogs: PreviousLogFetcher } | undefined> {
+  async function kube(): Promise<Pick<ProcessorDeps, "fetchOwner" | "fetchPreviousLogs" | "listPodsOnNode"> | undefined> {
     if (deps.kubeConfig === null || (!config.api.enabled && deps.kubeConfig === undefined)) return undefined;
-    const { getObject, getPreviousLogs, loadKubeConfig } = await import("@faro/kube");
+    const { getObject, getPreviousLogs, loadKubeConfig, requestJson } = await import("@faro/kube");
     let kc: KubeAccess;
     try {
       kc = deps.kubeConfig ?? loadKubeConfig({ kubeconfig: config.kube.kubeconfig, context: config.kube.context });
@@ -108,6 +109,10 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
       fetchOwner: async (ref) => (await getObject(kc, ref.apiVersion, ref.kind, ref.namespace || undefined, ref.name)) as ObjectJson | undefined,
       fetchPreviousLogs: async (namespace, pod, container) =>
         (await getPreviousLogs(kc, { namespace, pod, container, tailLines: settings.logTailLines })).map((l) => ({ timestamp: l.timestamp ?? new Date(0).toISOString(), text: l.text })),
+      listPodsOnNode: async (node) => {
+        const list = await requestJson<{ items?: ObjectJson[] }>(kc, { path: "/api/v1/pods", query: { fieldSelector: `spec.nodeName=${node}` } });
+        return podsOn(node, list.items ?? []);
+      },
     };
   }
 
@@ -207,6 +212,7 @@ export function createCorrelator(ctx: KernelContext<CorrelatorConfig>, deps: Cor
       logger,
       metrics,
       onOwnerCacheSize: ownerCache.setDepth,
+      security: config.security,
       ...(access ?? {}),
     });
     await group.start();

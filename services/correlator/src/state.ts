@@ -108,6 +108,8 @@ export interface IncidentRecord {
   storyId: string;
   cluster: string;
   context: string;
+  /** The highest repeat count already published (0: not yet): no revision is published twice. */
+  publishedCount: number;
 }
 
 export type OutboxItem =
@@ -218,7 +220,40 @@ export class CorrelatorState {
       storyId: h["storyId"] ?? "",
       cluster: h["cluster"] ?? "",
       context: h["context"] ?? "{}",
+      publishedCount: Number(h["pubCount"] ?? 0),
     };
+  }
+
+  /** True once a stuck pod was reported for `reason` (StuckPending, StuckTerminating). */
+  async stuckReported(cluster: string, uid: string, reason: string): Promise<boolean> {
+    return (await this.redis.exists(`${this.prefix}stuckrep:${cluster}:${uid}:${reason}`)) === 1;
+  }
+
+  /** Remembers (for `ttlMs`, the object's state lifetime) that a stuck pod was reported. */
+  async markStuckReported(cluster: string, uid: string, reason: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`${this.prefix}stuckrep:${cluster}:${uid}:${reason}`, "1", "PX", ttlMs);
+  }
+
+  /**
+   * Records that revision `count` of an incident was published (and, for a repeat about another pod, the
+   * scope later updates are built from). Returns false when that revision or a later one already was:
+   * the caller then publishes nothing.
+   */
+  async markPublished(incidentId: string, count: number, context?: string): Promise<boolean> {
+    const key = `${this.prefix}inc:${incidentId}`;
+    const res = (await this.redis.eval(
+      `if redis.call('EXISTS', KEYS[1]) == 0 then return 1 end
+       local cur = tonumber(redis.call('HGET', KEYS[1], 'pubCount') or '0')
+       if cur >= tonumber(ARGV[1]) then return 0 end
+       redis.call('HSET', KEYS[1], 'pubCount', ARGV[1])
+       if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'context', ARGV[2]) end
+       return 1`,
+      1,
+      key,
+      String(count),
+      context ?? "",
+    )) as number;
+    return res === 1;
   }
 
   async putOwner(cluster: string, uid: string, rec: OwnerRecord, ttlMs: number): Promise<void> {

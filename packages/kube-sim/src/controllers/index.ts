@@ -4,7 +4,9 @@ import { createCronJobController } from "./cronjob.js";
 import { createDaemonSetController } from "./daemonset.js";
 import { createDeploymentController } from "./deployment.js";
 import type { EventRecorder } from "./events.js";
+import { createHpaController } from "./hpa.js";
 import { createJobController } from "./job.js";
+import { createPvcController } from "./pvc.js";
 import { createReplicaSetController } from "./replicaset.js";
 import { createScheduler } from "./scheduler.js";
 import { createStatefulSetController } from "./statefulset.js";
@@ -18,6 +20,8 @@ export function startControllers(store: Store, clock: SimClock, events: EventRec
     createCronJobController(store, clock, events),
     createStatefulSetController(store, events),
     createDaemonSetController(store, events),
+    createPvcController(store, events),
+    createHpaController(store, clock, events),
   ];
   let stopped = false;
   return {

@@ -32,6 +32,10 @@ export interface ContainerBehavior {
   pullMs?: number;
   /** Time a container takes to stop on SIGTERM (default 1s, capped by the grace period). */
   stopMs?: number;
+  /** The pod's sandbox cannot be created (FailedCreatePodSandBox with this message, retried). */
+  sandboxError?: string;
+  /** Creating the container fails with this waiting reason (PreStartHookError, ImageInspectError…), retried. */
+  waitingError?: { reason: string; message?: string };
 }
 
 export interface BehaviorRule {

@@ -42,6 +42,12 @@ interface ContainerSpec {
   readinessProbe?: unknown;
 }
 
+interface VolumeSpec {
+  name: string;
+  configMap?: { name: string; optional?: boolean };
+  secret?: { secretName: string; optional?: boolean };
+}
+
 interface CState {
   spec: ContainerSpec;
   init: boolean;
@@ -84,6 +90,7 @@ interface PodRun {
   gone: boolean;
   timers: (() => void)[];
   dirty: boolean;
+  sandboxBackoffMs?: number;
 }
 
 const MAX_BACKOFF = 300_000;
@@ -303,6 +310,39 @@ export function createKubelet(opts: KubeletOptions): Kubelet {
     runs.set(run.uid, run);
     markDirty(run);
     if (pod.metadata.deletionTimestamp) return terminate(run);
+    setUpPod(run);
+  }
+
+  /**
+   * Sets the pod up before any container: volumes whose ConfigMap or Secret is missing (FailedMount) and a
+   * sandbox that cannot be created (FailedCreatePodSandBox) hold every container in ContainerCreating and
+   * are retried like the kubelet does (mounts about every 2 minutes, the sandbox with back-off).
+   */
+  function setUpPod(run: PodRun) {
+    if (run.terminating) return;
+    const pod = podObj(run);
+    if (!pod) return;
+    const volumes = ((pod.spec as { volumes?: VolumeSpec[] } | undefined)?.volumes ?? []);
+    for (const v of volumes) {
+      const ref = v.configMap ? { kind: "configmap", name: v.configMap.name, optional: v.configMap.optional } : v.secret ? { kind: "secret", name: v.secret.secretName, optional: v.secret.optional } : undefined;
+      if (!ref || ref.optional) continue;
+      const t = store.typeFor("", ref.kind === "configmap" ? "configmaps" : "secrets");
+      if (t && !store.get(t, run.ns, ref.name)) {
+        event(run, undefined, "Warning", "FailedMount", `MountVolume.SetUp failed for volume "${v.name}" : ${ref.kind} "${ref.name}" not found`);
+        timer(run, undefined, 120_000, () => setUpPod(run));
+        return;
+      }
+    }
+    const sandbox = [...run.init, ...run.main].map((c) => c.behavior.sandboxError).find((e) => e !== undefined);
+    if (sandbox !== undefined) {
+      event(run, undefined, "Warning", "FailedCreatePodSandBox", `Failed to create pod sandbox: ${sandbox}`);
+      run.sandboxBackoffMs = run.sandboxBackoffMs ? Math.min(run.sandboxBackoffMs * 2, MAX_BACKOFF) : BASE_BACKOFF;
+      timer(run, undefined, run.sandboxBackoffMs, () => {
+        for (const c of [...run.init, ...run.main]) c.behavior = refreshed(run, c);
+        setUpPod(run);
+      });
+      return;
+    }
     runNextInit(run);
   }
 
@@ -318,6 +358,7 @@ export function createKubelet(opts: KubeletOptions): Kubelet {
     const node = present.get(run.node) ?? new Set<string>();
     present.set(run.node, node);
     const img = c.spec.image;
+    if (c.spec.imagePullPolicy === "Never" && !node.has(img)) return neverPull(run, c);
     if (c.behavior.badImage || behaviors.isBadImage(img)) return failPull(run, c);
     if (node.has(img) && c.spec.imagePullPolicy !== "Always") {
       event(run, c, "Normal", "Pulled", `Container image "${img}" already present on machine`);
@@ -359,6 +400,19 @@ export function createKubelet(opts: KubeletOptions): Kubelet {
     });
   }
 
+  /** imagePullPolicy Never and the image is not on the node: the kubelet never pulls, and says so. */
+  function neverPull(run: PodRun, c: CState) {
+    const msg = `Container image "${c.spec.image}" is not present with pull policy of Never`;
+    event(run, c, "Warning", "ErrImageNeverPull", msg);
+    event(run, c, "Warning", "Failed", "Error: ErrImageNeverPull");
+    c.state = { waiting: { reason: "ErrImageNeverPull", message: msg } };
+    markDirty(run);
+    timer(run, c, BASE_BACKOFF, () => {
+      c.behavior = refreshed(run, c);
+      prepare(run, c);
+    });
+  }
+
   function missingConfig(run: PodRun, c: CState): string | undefined {
     const refs: { kind: "configmap" | "secret"; name: string }[] = [];
     for (const e of c.spec.env ?? []) {
@@ -387,6 +441,18 @@ export function createKubelet(opts: KubeletOptions): Kubelet {
       c.state = { waiting: { reason: "CreateContainerConfigError", message: missing } };
       markDirty(run);
       timer(run, c, BASE_BACKOFF, () => create(run, c));
+      return;
+    }
+    const failing = c.behavior.waitingError;
+    if (failing) {
+      const message = failing.message ?? `${failing.reason}: container ${c.spec.name} could not be created`;
+      event(run, c, "Warning", "Failed", `Error: ${message}`);
+      c.state = { waiting: { reason: failing.reason, message } };
+      markDirty(run);
+      timer(run, c, BASE_BACKOFF, () => {
+        c.behavior = refreshed(run, c);
+        create(run, c);
+      });
       return;
     }
     c.containerID = `containerd://${hex(64)}`;

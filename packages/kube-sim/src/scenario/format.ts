@@ -9,7 +9,7 @@ import type { BehaviorRule, ContainerBehavior } from "../kubelet/behavior.js";
 import type { NewObject } from "../types.js";
 import { ScenarioError } from "./errors.js";
 
-export const STEP_ACTIONS = ["scale", "setImage", "deletePod", "crash", "oom", "badImage", "setLogs", "applyManifest", "createCRD", "createObject", "evict", "delete"] as const;
+export const STEP_ACTIONS = ["scale", "setImage", "deletePod", "crash", "oom", "badImage", "setLogs", "applyManifest", "createCRD", "createObject", "evict", "delete", "nodeCondition"] as const;
 export type StepAction = (typeof STEP_ACTIONS)[number];
 
 export interface ScenarioStep {
@@ -187,6 +187,15 @@ export function parseBehavior(b: Record<string, unknown>, scenario: string, fiel
         out.probe = { type: p.type === "liveness" ? "liveness" : "readiness", failAfterMs: d(p.failAfter ?? 0, "probe.failAfter") };
         if (p.period !== undefined) out.probe.periodMs = d(p.period, "probe.period");
         if (p.failureThreshold !== undefined) out.probe.failureThreshold = Number(p.failureThreshold);
+        break;
+      }
+      case "sandboxError":
+        out.sandboxError = String(v);
+        break;
+      case "waitingError": {
+        const w = (typeof v === "string" ? { reason: v } : v) as Record<string, unknown>;
+        if (typeof w.reason !== "string" || w.reason === "") throw new ScenarioError("waitingError needs a reason", scenario, `${field}.${k}.reason`);
+        out.waitingError = { reason: w.reason, ...(w.message !== undefined ? { message: String(w.message) } : {}) };
         break;
       }
       case "logs": {

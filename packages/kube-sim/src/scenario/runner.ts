@@ -7,6 +7,7 @@ import type { Kubelet } from "../kubelet/kubelet.js";
 import type { KubeObject, NewObject, SimClock, Store } from "../types.js";
 import { ScenarioError } from "./errors.js";
 import { parseBehavior, parseManifests, type Scenario, type ScenarioStep } from "./format.js";
+import { resolveRef } from "./refs.js";
 
 export interface ScenarioContext {
   store: Store;
@@ -201,7 +202,9 @@ function runStep(ctx: ScenarioContext, sc: Scenario, step: ScenarioStep): void {
     }
     case "applyManifest":
     case "createObject": {
-      for (const o of parseManifests(step.manifest ?? step.object, sc.name, step.action)) {
+      for (const parsed of parseManifests(step.manifest ?? step.object, sc.name, step.action)) {
+        // `ref`: placeholders and owner of an object created at run time (scenario/refs.ts).
+        const o = step.ref === undefined ? parsed : resolveRef(store, parsed, step.ref, parsed.metadata?.namespace ?? ns, sc.name);
         if (o.metadata?.namespace) ensureNamespace(store, o.metadata.namespace);
         if (step.action === "createObject") {
           const t = store.typeForKind(String(o.apiVersion), String(o.kind));
@@ -214,6 +217,21 @@ function runStep(ctx: ScenarioContext, sc: Scenario, step: ScenarioStep): void {
     case "createCRD": {
       const crd = step.crd ? parseManifests(step.crd, sc.name, "crd")[0]! : crdFrom(step, sc);
       applyObject(store, crd, sc.name);
+      return;
+    }
+    case "nodeCondition": {
+      // A node condition changes as the kubelet (or the node controller, for Ready=Unknown) reports it.
+      const node = store.get(T.nodes(store), undefined, str(step, "node", sc));
+      if (!node) throw new Error(`node ${String(step.node)} not found`);
+      const type = str(step, "condition", sc);
+      const status = String(step.status ?? "True");
+      const now = ctx.clock.isoNow();
+      const conds = ((node.status as { conditions?: Record<string, unknown>[] } | undefined)?.conditions ?? []).map((c) =>
+        c.type === type
+          ? { ...c, status, reason: step.reason ?? c.reason, message: step.message ?? c.message, lastHeartbeatTime: now, lastTransitionTime: c.status === status ? c.lastTransitionTime : now }
+          : c,
+      );
+      store.updateStatus(T.nodes(store), { ...node, status: { ...(node.status as object), conditions: conds } });
       return;
     }
     case "delete": {
