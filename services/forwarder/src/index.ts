@@ -1,0 +1,21 @@
+// @faro/forwarder: incidents from FARO_INCIDENT to the systems and people who act on them (docs/forwarder.md).
+export { forwarderService } from "./definition.js";
+export { configSchema, compileForwarderConfig, SINK_TYPES } from "./config.js";
+export type { ForwarderConfig, SinkConfig, SinkType, CompiledForwarderConfig } from "./config.js";
+export { createForwarder, consumerName, DELIVER_STAGE, DECODE_STAGE, SINK_HEADER } from "./service.js";
+export type { Forwarder, ForwarderOptions } from "./service.js";
+export { idempotencyKey, deliveryJson, incidentLabels } from "./incident.js";
+export type { Delivery } from "./incident.js";
+export { signature, SIGNATURE_HEADER, IDEMPOTENCY_HEADER } from "./sinks/webhook.js";
+export { incidentBlocks } from "./sinks/slack.js";
+export { bundlePath } from "./sinks/directory.js";
+export { githubBody } from "./sinks/github.js";
+export { jiraDocument } from "./sinks/jira.js";
+export { objectKey } from "./sinks/s3.js";
+export { ticketMarker } from "./sinks/tickets.js";
+export { parseRetryAfter } from "./sinks/http.js";
+export { startIncidentReceiver } from "./grpc/receiver.js";
+export type { IncidentReceiver, ReceivedIncident, ReceiverDecision, ReceiverOptions } from "./grpc/receiver.js";
+export { INCIDENT_SERVICE } from "./grpc/proto.js";
+export { RateLimiter } from "./ratelimit.js";
+export { DeliveryError, ForwarderError, MalformedIncidentError, ReceiverError, SecretError } from "./errors.js";

@@ -1,0 +1,50 @@
+// Webhook sink: POSTs the incident as canonical JSON with an HMAC-SHA256 signature over `<timestamp>.<body>`
+// (header `Faro-Signature: t=<unix seconds>,v1=<hex>`), the idempotency key and custom headers.
+import { createHmac } from "node:crypto";
+import type { Sink, SinkContext } from "../sink.js";
+import { deliveryJson, type Delivery } from "../incident.js";
+import { readSecret } from "../secrets.js";
+import { httpFailure, request } from "./http.js";
+
+export const SIGNATURE_HEADER = "Faro-Signature";
+export const IDEMPOTENCY_HEADER = "Idempotency-Key";
+
+/** `t=<unix seconds>,v1=<hex hmac-sha256(secret, "<t>.<body>")>`: what a receiver recomputes to verify. */
+export function signature(secret: string, body: string, unixSeconds: number): string {
+  const mac = createHmac("sha256", secret).update(`${unixSeconds}.${body}`).digest("hex");
+  return `t=${unixSeconds},v1=${mac}`;
+}
+
+export function createWebhookSink(ctx: SinkContext, now: () => number = Date.now): Sink {
+  const cfg = ctx.config.webhook;
+  const url = cfg.url!;
+  let signingSecret: string | undefined;
+  let token: string | undefined;
+  return {
+    async start() {
+      signingSecret = await readSecret(ctx.name, "webhook.signingSecret", cfg.signingSecret, ctx.env);
+      token = await readSecret(ctx.name, "webhook.token", cfg.token, ctx.env);
+      ctx.logger.info({ sink: ctx.name, url: new URL(url).origin, signed: signingSecret !== undefined, bearer: token !== undefined }, "webhook sink ready");
+    },
+    async deliver(d: Delivery, signal: AbortSignal) {
+      const body = JSON.stringify(deliveryJson(d));
+      const headers: Record<string, string> = {
+        ...cfg.headers,
+        "content-type": "application/json",
+        [IDEMPOTENCY_HEADER]: d.key,
+        "Faro-Event": d.isRepeat ? "incident.updated" : "incident.opened",
+        "user-agent": "faro-forwarder",
+      };
+      if (signingSecret !== undefined) headers[SIGNATURE_HEADER] = signature(signingSecret, body, Math.floor(now() / 1000));
+      if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
+      const res = await request(ctx.name, d.key, url, { method: "POST", headers, body }, ctx.config.timeout, signal);
+      if (res.ok) {
+        await res.body?.cancel();
+        return;
+      }
+      const text = await res.text().catch(() => "");
+      throw httpFailure(ctx.name, d.key, res, text);
+    },
+    async stop() {},
+  };
+}
