@@ -133,7 +133,7 @@ for (;;) {
   const names: string[] = [];
   for (const stream of ["FARO_RAW", "FARO_CLEAN", "FARO_STORY"]) {
     try {
-      for await (const ci of jsm.consumers.list(stream)) names.push(ci.name);
+      for await (const ci of jsm.consumers.list(stream)) if (ci) names.push(ci.name);
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
     }

@@ -52,11 +52,15 @@ const banner = [
   "const __faroSourceUrl = (p) => __faroPathToFileURL(__faroJoin(__faroRoot, p)).href;",
 ].join("\n");
 
+// Built beside dist/ and swapped in with renames, so a `faro` started meanwhile (tests run several at once)
+// finds either the old bundle or the new one, never half of one. The temporary name keeps "apps/cli/dist"
+// in its path, which the banner uses to find the workspace root.
 const started = Date.now();
-fs.rmSync(outdir, { recursive: true, force: true });
+const tmpdir = `${outdir}.tmp-${process.pid}`;
+fs.rmSync(tmpdir, { recursive: true, force: true });
 await build({
   entryPoints: [path.join(root, "apps", "cli", "src", "main.ts")],
-  outdir,
+  outdir: tmpdir,
   entryNames: "faro",
   chunkNames: "chunks/[name]-[hash]",
   outExtension: { ".js": ".mjs" },
@@ -73,4 +77,8 @@ await build({
   banner: { js: banner },
   logLevel: "warning",
 });
+const old = `${outdir}.old-${process.pid}`;
+if (fs.existsSync(outdir)) fs.renameSync(outdir, old);
+fs.renameSync(tmpdir, outdir);
+fs.rmSync(old, { recursive: true, force: true });
 console.log(`built ${path.relative(root, outfile)} (${(fs.statSync(outfile).size / 1024).toFixed(0)} KiB) in ${Date.now() - started} ms`);

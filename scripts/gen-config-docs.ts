@@ -3,6 +3,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { definitionOf } from "@faro/cli";
 import { commonSchema, renderConfigDocs, type Schema } from "@faro/config";
 import { configSchema as correlatorSchema } from "@faro/correlator";
 import { configSchema as filterSchema } from "@faro/filter";
@@ -22,10 +23,14 @@ export const SERVICE_SCHEMAS = {
   writer: writerSchema,
 } satisfies Record<string, Schema>;
 export const SERVICES = Object.keys(SERVICE_SCHEMAS) as (keyof typeof SERVICE_SCHEMAS)[];
+/** Documented after the pipeline's core, in this order. */
+export const LATER_SERVICES = ["analyzer", "forwarder", "ingester"] as const;
 
 /** The schemas the reference documents: common first, then each service's. */
 export async function collectSchemas(): Promise<Schema[]> {
-  return [commonSchema, ...Object.values(SERVICE_SCHEMAS)];
+  // Services the repository root does not depend on directly come through the CLI's service registry.
+  const more = await Promise.all(LATER_SERVICES.map(async (name) => (await definitionOf(name)).schema as Schema));
+  return [commonSchema, ...Object.values(SERVICE_SCHEMAS), ...more];
 }
 
 export async function generateConfigDocs(): Promise<string> {

@@ -16,7 +16,7 @@ import { parseAllDocuments } from "yaml";
 const run = promisify(execFile);
 const root = path.resolve(import.meta.dirname, "../..");
 const chart = path.join(root, "deploy", "helm", "faro");
-const SERVICES = ["watcher", "log-streamer", "filter", "correlator", "writer"] as const;
+const SERVICES = ["watcher", "log-streamer", "filter", "correlator", "analyzer", "writer"] as const;
 
 function findHelm(): string | undefined {
   const candidates = [process.env.FARO_HELM_BIN, path.join(os.homedir(), "go", "bin", "helm")];
@@ -51,6 +51,8 @@ const SCHEMAS: Record<(typeof SERVICES)[number], () => Promise<Schema>> = {
   filter: async () => (await import("@faro/filter")).configSchema,
   correlator: async () => (await import("@faro/correlator")).configSchema,
   writer: async () => (await import("@faro/writer")).configSchema,
+  // Not a dependency of the repository root: loaded through the CLI's service registry.
+  analyzer: async () => (await (await import("@faro/cli")).definitionOf("analyzer")).schema,
 };
 
 describe.skipIf(!helm)("helm chart", () => {
@@ -97,11 +99,11 @@ describe.skipIf(!helm)("helm chart", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it("adds lag-based autoscaling (KEDA) for the four consumer groups and ServiceMonitors when asked", async () => {
+  it("adds lag-based autoscaling (KEDA) for the consumer groups and ServiceMonitors when asked", async () => {
     const more = await render("autoscaling.keda.enabled=true", "metrics.serviceMonitor.enabled=true");
     const scaled = more.filter((d) => d.kind === "ScaledObject").map((d) => (d.spec as { triggers: { metadata: { consumer: string } }[] }).triggers[0]!.metadata.consumer);
-    expect(scaled.sort()).toEqual(["my-cluster_correlator", "my-cluster_filter", "my-cluster_log-streamer", "my-cluster_writer"]);
-    expect(more.filter((d) => d.kind === "ServiceMonitor")).toHaveLength(5);
+    expect(scaled.sort()).toEqual(["my-cluster_analyzer", "my-cluster_correlator", "my-cluster_filter", "my-cluster_log-streamer", "my-cluster_writer"]);
+    expect(more.filter((d) => d.kind === "ServiceMonitor")).toHaveLength(SERVICES.length);
   });
 
   describe("applied to a Kubernetes API", () => {

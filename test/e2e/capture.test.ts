@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SERVICE_NAMES } from "@faro/cli";
 import { validateStoryFile, type StoryFile } from "@faro/contracts";
 import { startCluster, type Cluster } from "@faro/kube-sim";
 import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
@@ -78,6 +79,6 @@ describe("faro capture, tail and run", () => {
     expect(child.output()).toMatch(/invalid configuration for correlator[\s\S]*consumer\.concurrency/);
     const bad = faro(["run", "nope"], {});
     expect(await bad.exited).toBe(2);
-    expect(bad.output().trim()).toBe('faro run: unknown service "nope" (services: watcher, log-streamer, filter, correlator, writer)');
+    expect(bad.output().trim()).toBe(`faro run: unknown service "nope" (services: ${SERVICE_NAMES.join(", ")})`);
   });
 });

@@ -80,7 +80,7 @@ async function allConsumers(): Promise<string[]> {
   const out: string[] = [];
   for (const stream of STREAMS) {
     try {
-      for await (const ci of jsm.consumers.list(stream)) out.push(`${ci.name} ${ci.config.filter_subject ?? ""}`);
+      for await (const ci of jsm.consumers.list(stream)) if (ci) out.push(`${ci.name} ${ci.config.filter_subject ?? ""}`);
     } catch (err) {
       if (!/not found/i.test((err as Error).message)) throw err;
     }
@@ -113,9 +113,9 @@ describe("many pipelines, one bus", () => {
     // Starting the second pipeline did not touch the first one's durables.
     expect(firstConsumers.after).toEqual(firstConsumers.before);
 
-    // Each pipeline's four durables are its own, named by its cluster and filtered on its cluster's subjects.
+    // Each pipeline's durables are its own, named by its cluster and filtered on its cluster's subjects.
     const names = await allConsumers();
-    expect(names).toHaveLength(8);
+    expect(names).toHaveLength(hubs.length * pipelineConsumers("any").length);
     for (const h of hubs) {
       for (const c of pipelineConsumers(h.session.cluster)) {
         const ci = await jsm.consumers.info(c.stream, c.durable);

@@ -62,9 +62,9 @@ beforeAll(async () => {
     async () => {
       for (const c of children) if (c.proc.exitCode !== null) throw new Error(`a service exited early:\n${c.output()}`);
       const names: string[] = [];
-      for (const stream of ["FARO_RAW", "FARO_CLEAN", "FARO_STORY"]) {
+      for (const stream of ["FARO_RAW", "FARO_CLEAN", "FARO_INCIDENT", "FARO_STORY"]) {
         try {
-          for await (const ci of jsm.consumers.list(stream)) names.push(ci.name);
+          for await (const ci of jsm.consumers.list(stream)) if (ci) names.push(ci.name);
         } catch (err) {
           // The stream is not provisioned yet: poll again.
           if (!/not found/i.test((err as Error).message)) throw err;

@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { SERVICE_NAMES, startSession } from "@faro/cli";
-import { FARO_CLEAN, FARO_RAW } from "@faro/contracts";
+import { FARO_CLEAN, FARO_INSIGHT, FARO_RAW } from "@faro/contracts";
 import { startCluster, type Cluster } from "@faro/kube-sim";
-import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
+import { startNats, startRedis, until, type ManagedServer } from "@faro/test-harness";
 import { makeCerts, type TestCerts } from "./certs.js";
 
 const REDIS_PASSWORD = "r3dis-Pw-kernel";
@@ -49,19 +49,34 @@ async function runPipeline(env: Record<string, string>, tokenPrefix: string, con
       for await (const _ of sub) resolve();
     })();
   });
-  const session = await startSession({ tokenPrefix, kubeconfig, dir: out, logLevel: "warn", env, namespaces: ["default"] });
+  // The forwarder delivers the scenario's incidents to a directory sink (one durable, Redis with the same credentials).
+  const incidents = path.join(dir, `${tokenPrefix}-incidents`);
+  const sinks = JSON.stringify([{ name: "files", type: "directory", directory: { path: incidents } }]);
+  // The ingester listens (a token configured) and publishes one Falco alert with the same NATS credentials.
+  const ingest = { FARO_AUTH_TOKEN: "kernel-ingest-token", FARO_LISTEN_HOST: "127.0.0.1", FARO_LISTEN_PORT: "0" };
+  const session = await startSession({ tokenPrefix, kubeconfig, dir: out, logLevel: "warn", env: { ...env, ...ingest, FARO_SINKS: sinks }, namespaces: ["default"] });
   try {
     expect(session.pipeline.services.map((s) => s.name)).toEqual([...SERVICE_NAMES]);
     for (const s of session.pipeline.services) expect((await s.handle.lifecycle.readiness()).ready, s.name).toBe(true);
     await firstStory;
+    const ingester = session.pipeline.get("ingester")!.instance as unknown as { url(): string };
+    const alert = { output: "Notice kernel credentials check", priority: "Notice", rule: "Kernel check", time: new Date().toISOString(), hostname: "kernel-node" };
+    const posted = await fetch(`${ingester.url()}/v1/falco`, { method: "POST", headers: { authorization: `Bearer ${ingest.FARO_AUTH_TOKEN}` }, body: JSON.stringify(alert) });
+    expect(posted.status, "ingester accepted an alert").toBe(202);
+    const bundles = await until(() => {
+      const found = fs.existsSync(incidents) ? fs.readdirSync(incidents, { recursive: true }).filter((f) => String(f).endsWith(".json")) : [];
+      return found.length > 0 && found;
+    }, "the forwarder delivered an incident", 60_000);
     const jsm = await jetstreamManager(nc);
     const count = async (stream: string, subject: string) => Object.keys((await jsm.streams.info(stream, { subjects_filter: subject })).state.subjects ?? {}).length;
     const raw = await jsm.streams.info(FARO_RAW.name, { subjects_filter: `faro.v1.raw.${session.cluster}.>` });
     const rawSubjects = Object.keys(raw.state.subjects ?? {});
     const clean = await count(FARO_CLEAN.name, `faro.v1.clean.*.${session.cluster}.>`);
     expect(await session.finish({ drainTimeoutMs: 60_000 })).toBe(0);
+    // Drained: the analyzer has published its insight on every incident it consumed.
+    const insights = await count(FARO_INSIGHT.name, `faro.v1.insight.*.${session.cluster}.>`);
     const files = fs.existsSync(out) ? fs.readdirSync(out, { recursive: true }).filter((f) => String(f).endsWith(".json")) : [];
-    return { rawSubjects, clean, files };
+    return { rawSubjects, clean, files, bundles, insights };
   } catch (err) {
     await session.abort("test failed");
     throw err;
@@ -73,8 +88,11 @@ async function runPipeline(env: Record<string, string>, tokenPrefix: string, con
 function expectEveryServiceWorked(r: Awaited<ReturnType<typeof runPipeline>>): void {
   expect(r.rawSubjects.some((s) => s.includes(".obj.")), "watcher published changes").toBe(true);
   expect(r.rawSubjects.some((s) => s.includes(".log.")), "log-streamer published log batches").toBe(true);
+  expect(r.rawSubjects.some((s) => s.endsWith(".event.Node.kernel-node")), "ingester published an alert").toBe(true);
   expect(r.clean, "filter published clean copies").toBeGreaterThan(0);
   expect(r.files.length, "writer wrote story files").toBeGreaterThan(0);
+  expect(r.bundles.length, "forwarder delivered incidents").toBeGreaterThan(0);
+  expect(r.insights, "analyzer published insights").toBeGreaterThan(0);
 }
 
 describe("the kernel connects every service with the credentials NATS and Redis require", () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { definitionOf, SERVICE_NAMES, type ServiceName } from "@faro/cli";
-import { buildCleanSubject, buildRawSubject, buildStorySubject, decodeDeadLetter, type DeadLetter } from "@faro/contracts";
+import { buildCleanSubject, buildIncidentSubject, buildRawSubject, buildStorySubject, decodeDeadLetter, type DeadLetter } from "@faro/contracts";
 import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
 import { startCluster, type Cluster } from "@faro/kube-sim";
@@ -40,11 +40,13 @@ afterAll(async () => {
 });
 
 /** The input subject of each consuming service, and the stage its poison dead letter names. */
-const INPUTS: Record<Exclude<ServiceName, "watcher">, { subject: string; stage: string }> = {
+const INPUTS: Record<Exclude<ServiceName, "watcher" | "ingester">, { subject: string; stage: string }> = {
   "log-streamer": { subject: buildRawSubject(CLUSTER, "default", { category: "obj", resource: "pods", group: "", name: "poison" }), stage: "decode" },
   filter: { subject: buildRawSubject(CLUSTER, "default", { category: "log", pod: "poison", container: "app" }), stage: "decode" },
   correlator: { subject: buildCleanSubject("default", CLUSTER, "default", { category: "log", pod: "poison", container: "app" }), stage: "decode" },
+  analyzer: { subject: buildIncidentSubject("default", CLUSTER, "default", "OOMKilled"), stage: "decode" },
   writer: { subject: buildStorySubject("default", CLUSTER, "default", "poison"), stage: "write" },
+  forwarder: { subject: buildIncidentSubject("default", CLUSTER, "default", "CrashLoopBackOff"), stage: "decode" },
 };
 
 interface Received {
@@ -76,13 +78,18 @@ function deadLetters(service: string): { find(match: (r: Received) => boolean): 
 
 describe("a poison message on each service's input is dead-lettered in the documented envelope", () => {
   it("covers every service the CLI runs (a new service must add its input here)", () => {
-    expect([...Object.keys(INPUTS), "watcher"].sort()).toEqual([...SERVICE_NAMES].sort());
+    expect([...Object.keys(INPUTS), "watcher", "ingester"].sort()).toEqual([...SERVICE_NAMES].sort());
   });
 
-  for (const [name, input] of Object.entries(INPUTS) as [Exclude<ServiceName, "watcher">, (typeof INPUTS)[keyof typeof INPUTS]][]) {
+  for (const [name, input] of Object.entries(INPUTS) as [Exclude<ServiceName, "watcher" | "ingester">, (typeof INPUTS)[keyof typeof INPUTS]][]) {
     it(name, { timeout: 60_000 }, async () => {
       const def = await definitionOf(name);
-      const overrides = name === "writer" ? { FARO_DIR: dir } : {};
+      const overrides: Record<string, string> =
+        name === "writer"
+          ? { FARO_DIR: dir }
+          : name === "forwarder" // one sink, hence one durable consumer on FARO_INCIDENT
+            ? { FARO_SINKS: JSON.stringify([{ name: "dl", type: "directory", directory: { path: path.join(dir, "incidents") } }]) }
+            : {};
       let running: RunningService | undefined;
       try {
         running = await startService(def, loadServiceConfig(def, { env: { ...env, ...overrides } }), { logger: createLogger({ service: name, level: "silent", pretty: false }), http: false });
@@ -101,6 +108,40 @@ describe("a poison message on each service's input is dead-lettered in the docum
       }
     });
   }
+
+  it("ingester (its input is HTTP: a poison payload is refused with 400 and the reason, and nothing reaches the bus or the dead letters)", { timeout: 60_000 }, async () => {
+    const def = await definitionOf("ingester");
+    let running: RunningService | undefined;
+    try {
+      running = await startService(def, loadServiceConfig(def, { env: { ...env, FARO_AUTH_TOKEN: "dl-token", FARO_LISTEN_HOST: "127.0.0.1", FARO_LISTEN_PORT: "0" } }), {
+        logger: createLogger({ service: "ingester", level: "silent", pretty: false }),
+        http: false,
+      });
+      const url = (running.instance as unknown as { url(): string }).url();
+      const letters: string[] = [];
+      const dlq = nc.subscribe("faro.v1.dlq.ingester.>", { callback: (_e, m) => void letters.push(m.subject) });
+      const raw = nc.subscribe(`faro.v1.raw.${CLUSTER}.>`);
+      await nc.flush();
+      const post = (body: Uint8Array | string) => fetch(`${url}/v1/falco`, { method: "POST", headers: { authorization: "Bearer dl-token" }, body });
+      const poison = await post(POISON);
+      expect(poison.status).toBe(400);
+      expect(((await poison.json()) as { error: string }).error).toMatch(/not JSON/);
+      const invalid = await post(JSON.stringify({ rule: "x" }));
+      expect(invalid.status).toBe(400);
+      expect(((await invalid.json()) as { reasons: string[] }).reasons).toContain("/: must have required property 'output'");
+      // A valid alert after them: once it is on FARO_RAW, anything the refused ones caused would be there too.
+      const ok = await post(JSON.stringify({ output: "ok", priority: "Notice", rule: "barrier", time: "2026-12-08T00:00:00Z", hostname: "node-1" }));
+      expect(ok.status).toBe(202);
+      const first = await raw[Symbol.asyncIterator]().next();
+      expect(first.value?.subject).toBe(`faro.v1.raw.${CLUSTER}._cluster.event.Node.node-1`);
+      await nc.flush();
+      raw.unsubscribe();
+      dlq.unsubscribe();
+      expect(letters).toEqual([]);
+    } finally {
+      await running?.stop();
+    }
+  });
 
   it("watcher (an object the API sends without identity)", { timeout: 60_000 }, async () => {
     const def = await definitionOf("watcher");

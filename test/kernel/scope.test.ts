@@ -75,7 +75,7 @@ describe("consumer groups are scoped by cluster", () => {
       running.push(await start(a.def, "hub-a"), await start(b.def, "hub-b"));
       const jsm = await jetstreamManager(nc);
       const names: string[] = [];
-      for await (const ci of jsm.consumers.list(FARO_RAW.name)) names.push(`${ci.name} ${ci.config.filter_subject}`);
+      for await (const ci of jsm.consumers.list(FARO_RAW.name)) if (ci) names.push(`${ci.name} ${ci.config.filter_subject}`);
       expect(names.sort()).toEqual(["hub-a_probe faro.v1.raw.hub-a.>", "hub-b_probe faro.v1.raw.hub-b.>"]);
       const js = jetstream(nc);
       const target = (name: string) => ({ category: "obj" as const, resource: "pods", group: "", name });

@@ -2,7 +2,7 @@
 // new was delivered to any of them for a while. Only the pipeline's own consumers are looked at, so other
 // pipelines busy on the same bus do not keep it from draining.
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { FARO_CLEAN, FARO_RAW, FARO_STORY } from "@faro/contracts";
+import { FARO_CLEAN, FARO_INCIDENT, FARO_RAW, FARO_STORY } from "@faro/contracts";
 import { scopedDurable } from "@faro/kernel";
 import { CommandError } from "./errors.js";
 
@@ -20,6 +20,7 @@ export function pipelineConsumers(cluster: string): DrainTarget[] {
       [FARO_RAW.name, "log-streamer"],
       [FARO_RAW.name, "filter"],
       [FARO_CLEAN.name, "correlator"],
+      [FARO_INCIDENT.name, "analyzer"],
       [FARO_STORY.name, "writer"],
     ] as const
   ).map(([stream, service]) => ({ stream, durable: scopedDurable(cluster, service), service }));

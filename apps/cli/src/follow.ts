@@ -8,6 +8,8 @@ import { decodeRecord, type TailRecord } from "./tail-format.js";
 
 export const TAIL_STAGES = ["raw", "clean", "story", "incident", "dlq"] as const;
 export type TailStage = (typeof TAIL_STAGES)[number];
+/** How often `caughtUp()` asks the server whether a stage with nothing new to hand over is done. */
+const CATCH_UP_POLL_MS = 200;
 /** The server deletes a follower's consumer this long after its last pull. */
 const FOLLOW_INACTIVE_MS = 10_000;
 
@@ -18,6 +20,8 @@ export interface FollowOptions {
   cluster?: string;
   /** Replay what the streams hold (DeliverPolicy All) instead of only new messages. */
   all?: boolean;
+  /** Replay from this time on (DeliverPolicy StartTime); wins over `all`. */
+  since?: Date;
   onRecord(r: TailRecord): void;
   /** An existing connection (the caller closes it); otherwise one is opened and closed by stop(). */
   nc?: NatsConnection;
@@ -26,6 +30,8 @@ export interface FollowOptions {
 export interface Follower {
   /** Resolves once every consumer has ended (after stop()). */
   readonly done: Promise<void>;
+  /** Resolves once every stage has printed all its stream holds so far (`faro tail --no-follow`). */
+  caughtUp(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,7 +58,7 @@ export async function follow(o: FollowOptions): Promise<Follower> {
   try {
     nc ??= await connect({ servers: o.servers, name: "faro-tail", maxReconnectAttempts: -1 });
   } catch (err) {
-    throw new CommandError(`cannot connect to NATS at ${o.servers}: ${(err as Error).message}`, "tail", { cause: err });
+    throw new CommandError(`cannot reach NATS at ${o.servers} (${(err as Error).message}) — start it with: npm run services up (or point --nats / FARO_NATS_URL at a running NATS)`, "tail", { cause: err });
   }
   const js = jetstream(nc);
   const iterators: ConsumerMessages[] = [];
@@ -65,7 +71,10 @@ export async function follow(o: FollowOptions): Promise<Follower> {
       const [stream, filter] = streamAndFilter(stage, o);
       let consumer;
       try {
-        consumer = await js.consumers.get(stream, { filter_subjects: filter, deliver_policy: o.all ? DeliverPolicy.All : DeliverPolicy.New, inactive_threshold: FOLLOW_INACTIVE_MS });
+        const start = o.since
+          ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: o.since.toISOString() }
+          : { deliver_policy: o.all ? DeliverPolicy.All : DeliverPolicy.New };
+        consumer = await js.consumers.get(stream, { filter_subjects: filter, ...start, inactive_threshold: FOLLOW_INACTIVE_MS });
       } catch (err) {
         throw new CommandError(`cannot follow ${stream} (${(err as Error).message}); is the pipeline running against ${o.servers}?`, "tail", { cause: err });
       }
@@ -78,14 +87,44 @@ export async function follow(o: FollowOptions): Promise<Follower> {
     if (own) await nc.close();
     throw err;
   }
+  // A stage is caught up when a message it handed over had nothing pending after it, or (no such message, e.g.
+  // nothing matches) the server says nothing is pending and all it delivered has been handed over.
+  const handled = consumers.map(() => 0);
+  const caught = consumers.map(() => {
+    let mark!: () => void;
+    const p = new Promise<void>((resolve) => (mark = resolve));
+    return { p, mark, done: false };
+  });
+  const markCaught = (i: number) => {
+    caught[i]!.done = true;
+    caught[i]!.mark();
+  };
   const done = Promise.all(
-    iterators.map(async (it) => {
-      for await (const m of it) o.onRecord(decodeRecord(m.subject, m.data, m.seq));
+    iterators.map(async (it, i) => {
+      for await (const m of it) {
+        o.onRecord(decodeRecord(m.subject, m.data, m.seq));
+        handled[i] = m.seq;
+        if (m.info.pending === 0) markCaught(i);
+      }
     }),
   ).then(() => undefined);
+  let polling: Promise<void> | undefined;
+  const caughtUp = () =>
+    (polling ??= (async () => {
+      const all = Promise.all(caught.map((c) => c.p));
+      while (caught.some((c) => !c.done)) {
+        for (const [i, c] of consumers.entries()) {
+          if (caught[i]!.done) continue;
+          const info = await c.info(false).catch(() => undefined);
+          if (info && info.num_pending === 0 && info.delivered.stream_seq <= handled[i]!) markCaught(i);
+        }
+        if (caught.some((c) => !c.done)) await Promise.race([all, new Promise((r) => setTimeout(r, CATCH_UP_POLL_MS))]);
+      }
+    })());
   let stopping: Promise<void> | undefined;
   return {
     done,
+    caughtUp,
     stop() {
       stopping ??= (async () => {
         for (const it of iterators) await it.close();

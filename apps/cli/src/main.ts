@@ -55,6 +55,13 @@ if (isEntry) {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // The reader went away (`faro tail | head`): nothing more to say to it, like any Unix filter.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(0);
+    throw err;
+  });
   const code = await main(process.argv.slice(2), { out: (l) => console.log(l), err: (l) => console.error(l), signal: ac.signal });
-  process.exit(code);
+  // stdout to a pipe is written asynchronously: exit once what was printed has been handed over (else
+  // `faro stories show --json | jq` gets the first 64 KiB).
+  process.stdout.write("", () => process.exit(code));
 }

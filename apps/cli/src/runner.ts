@@ -1,7 +1,7 @@
 // Starts loaded services through the kernel: one (faro run) or several in one process (faro up, demo, capture).
 import { startPipeline as startKernelPipeline, startService as startKernelService, type Pipeline, type RunningService } from "@faro/kernel";
 import type { Logger } from "@faro/observability";
-import { CommandError } from "./errors.js";
+import { CommandError, explainStartFailure } from "./errors.js";
 import type { LoadedService } from "./services.js";
 
 export type { Pipeline, RunningService };
@@ -37,13 +37,7 @@ export async function startPipeline(
   } catch (err) {
     const cause = (err as Error).cause as Error | undefined;
     const message = cause?.message ?? (err as Error).message;
-    throw new CommandError(`${current} failed to start: ${message}${hintFor(message)}`, "pipeline", { cause: err });
+    // One line naming the address or file and what to do (errors.ts); the stack only in --verbose logs.
+    throw new CommandError(`${current} failed to start: ${explainStartFailure(message)}`, "pipeline", { cause: err });
   }
-}
-
-/** What to do about a failure people meet on their first run: a server that is not there. */
-function hintFor(message: string): string {
-  const m = /connecting to (NATS|Redis) at \S+ failed: .*(ECONNREFUSED|connection refused)/i.exec(message);
-  if (!m) return "";
-  return ` — start it with: npm run services up (or point FARO_${m[1]!.toUpperCase()}_URL at a running ${m[1]})`;
 }

@@ -4,15 +4,18 @@ import type { LoadOptions } from "@faro/config";
 import { loadServiceConfig, type AnyServiceDefinition, type KernelConfig, type ServiceInstance } from "@faro/kernel";
 
 /** In pipeline order: sources first, so stopping in reverse order stops the sinks last. */
-export const SERVICE_NAMES = ["watcher", "log-streamer", "filter", "correlator", "writer"] as const;
+export const SERVICE_NAMES = ["ingester", "watcher", "log-streamer", "filter", "correlator", "analyzer", "writer", "forwarder"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 const DEFINITIONS: Record<ServiceName, () => Promise<AnyServiceDefinition>> = {
+  ingester: async () => (await import("@faro/ingester")).ingesterService,
   watcher: async () => (await import("@faro/watcher")).watcherService,
   "log-streamer": async () => (await import("@faro/log-streamer")).logStreamerService,
   filter: async () => (await import("@faro/filter")).filterService,
   correlator: async () => (await import("@faro/correlator")).correlatorService,
+  analyzer: async () => (await import("@faro/analyzer")).analyzerService,
   writer: async () => (await import("@faro/writer")).writerService,
+  forwarder: async () => (await import("@faro/forwarder")).forwarderService,
 };
 
 /** A service's definition with its loaded, validated configuration. */

@@ -8,6 +8,8 @@ import { natsClientOptions, scopedKeyPrefix } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
 import { pipelineConsumers, waitDrained } from "./drain.js";
 import { CommandError } from "./errors.js";
+import { startupGate } from "./quiet-log.js";
+import { removeStaleRunConsumers } from "./stale.js";
 import { loadPipelineConfig } from "./pipeline-config.js";
 import { startPipeline, type Pipeline } from "./runner.js";
 import type { Flushable, ServiceName } from "./services.js";
@@ -69,17 +71,30 @@ export async function startSession(o: SessionOptions): Promise<Session> {
   try {
     nc = await connect({ ...natsClientOptions(loaded[0]!.config.nats), name: `faro-${o.tokenPrefix}` });
   } catch (err) {
-    throw new CommandError(`cannot connect to NATS at ${natsUrl} (${(err as Error).message}); start it with \`bash scripts/services.sh up\` or set FARO_NATS_URL`, o.tokenPrefix, { cause: err });
+    throw new CommandError(`cannot reach NATS at ${natsUrl} (${(err as Error).message}) — start it with: npm run services up (or point --nats / FARO_NATS_URL at a running NATS)`, o.tokenPrefix, { cause: err });
+  }
+  // A run killed with -9 leaves its durables behind: remove the dead ones, say so in one line.
+  const stale = await removeStaleRunConsumers(nc).catch((err: unknown) => {
+    process.stderr.write(`faro: could not look for consumers left by killed runs: ${(err as Error).message}\n`);
+    return [];
+  });
+  if (stale.length > 0) {
+    const runs = [...new Set(stale.map((c) => c.name.split("_")[0]))];
+    process.stderr.write(`faro: removed ${stale.length} consumer(s) left by killed run(s) ${runs.join(", ")}\n`);
   }
   let pipeline: Pipeline;
+  // Quiet start-up unless the services log at info or below (--verbose): lines held until all are ready.
+  const gate = ["error", "fatal", "silent"].includes(o.logLevel) ? startupGate(process.stderr) : undefined;
   try {
     pipeline = await startPipeline(loaded, {
       http: false,
       // Services log to stderr so stdout carries only the command's own output.
-      logger: (name) => createLogger({ service: name, level: o.logLevel, pretty: false, destination: process.stderr }),
+      logger: (name) => createLogger({ service: name, level: o.logLevel, pretty: false, destination: gate ?? process.stderr }),
       onStarted: (name) => o.onProgress?.(`${name} ready`),
     });
+    gate?.open();
   } catch (err) {
+    gate?.discard();
     await removeSessionConsumers(nc, cluster);
     await nc.close();
     throw err;

@@ -13,7 +13,11 @@ import {
   type MessageTypeName,
   type MessageTypes,
   type ParsedSubject,
+  type StoryFile,
+  type StoryTimelineEntry,
 } from "@faro/contracts";
+import { narrateEntry, type Tone } from "@faro/story-view";
+import { ANSI, cutToWidth, formatTime, oneLine, painter, paintName, type Colour } from "./terminal.js";
 
 export interface TailRecord {
   stage: string;
@@ -85,8 +89,6 @@ function canonicalOf(type: MessageTypeName | undefined, data: Uint8Array): Recor
   }
 }
 
-const ANSI = { reset: "\x1b[0m", dim: "\x1b[2m", bold: "\x1b[1m", red: "\x1b[31m", green: "\x1b[32m", yellow: "\x1b[33m", blue: "\x1b[34m", magenta: "\x1b[35m", cyan: "\x1b[36m" };
-type Colour = keyof typeof ANSI;
 
 function parseJson(s: unknown): unknown {
   if (typeof s !== "string" || s === "") return undefined;
@@ -145,12 +147,13 @@ function decodeBySubject(p: ParsedSubject, data: Uint8Array): Record<string, unk
         return { service: p.service, stage: p.failedStage, payloadBytes: data.length };
       }
     }
-    case "control":
+    default:
+      // Control subjects, and stages this CLI does not decode yet: the subject still prints.
       return {};
   }
 }
 
-/** One line per message; `colour` adds ANSI colours (stdout is a terminal). */
+/** One line per message (kind, where, what): the progress notes of `faro demo`. `faro tail` uses createTailRenderer. */
 export function summarize(r: TailRecord, colour: boolean): string {
   const c = (name: Colour, s: string) => (colour ? `${ANSI[name]}${s}${ANSI.reset}` : s);
   const m = r.message as Record<string, any>;
@@ -191,3 +194,130 @@ export function summarize(r: TailRecord, colour: boolean): string {
       return `${stage} ${r.subject}`;
   }
 }
+
+/** `faro tail --output`: default (stern-like), raw (the text only), wide (every column), json (canonical JSON). */
+export const TAIL_OUTPUTS = ["default", "raw", "wide", "json"] as const;
+export type TailOutput = (typeof TAIL_OUTPUTS)[number];
+
+/** One printed line: a log line, or one sentence about a change, event, lifecycle step, incident. */
+export interface TailRow {
+  /** Source time (the cluster's clock where the message has one). */
+  time: string | number | undefined;
+  cluster: string;
+  namespace: string;
+  /** The pod, else the object (`deployment/payments`). */
+  who: string;
+  container: string;
+  /** `undefined` for a log line; else what the sentence is (event, change, incident, …). */
+  tag?: string;
+  text: string;
+  tone?: Colour;
+}
+
+const TONES: Record<Tone, Colour | undefined> = { error: "red", warning: "yellow", info: undefined };
+
+/** One entry told as a sentence by @faro/story-view's narrative (the entry alone: no story around it on the bus). */
+function tell(e: Omit<StoryTimelineEntry, "seq">, workload?: { kind: string; name: string }): { text: string; tone: Colour | undefined } {
+  const entry = { seq: 0, ...e } as StoryTimelineEntry;
+  const n = narrateEntry(entry, { timeline: [entry], pods: [], incidents: [], workload } as unknown as StoryFile);
+  return { text: n.sentence, tone: TONES[n.tone] };
+}
+
+const lower = (kind: unknown, name: unknown) => `${String(kind ?? "?").toLowerCase()}/${String(name ?? "?")}`;
+
+/** The rows a message prints as: one per log line, else one. `skipStoryIncidents` when the incident stage is shown too. */
+export function rowsOf(r: TailRecord, o: { skipStoryIncidents?: boolean } = {}): TailRow[] {
+  const m = r.message as Record<string, any>;
+  const cluster = String(m.cluster ?? "");
+  const namespace = String(m.namespace ?? "");
+  if (r.error) return [{ time: undefined, cluster, namespace, who: r.subject, container: "", tag: "error", text: r.error, tone: "red" }];
+  switch (r.stage) {
+    case "raw":
+    case "clean": {
+      if (m.category === "obj") {
+        const t = String(m.type);
+        const verb = t === "ADDED" ? "created" : t === "DELETED" ? "deleted" : "changed";
+        return [{ time: Number(m.observedAtMs) || undefined, cluster, namespace, who: lower(m.kind, m.name), container: "", tag: "change", text: `${m.kind} ${verb} (resourceVersion ${m.resourceVersion})`, tone: t === "DELETED" ? "red" : "blue" }];
+      }
+      if (m.category === "event") {
+        const involved = m.involved ?? {};
+        const who = involved.kind === "Pod" ? String(involved.name) : lower(involved.kind, involved.name ?? m.name);
+        const time = m.lastTimestamp || m.eventTime || undefined;
+        const told = tell({ timestamp: time ?? "", kind: "event", summary: "", data: { type: m.eventType, reason: m.reason, message: m.message, count: m.count } });
+        return [{ time: time ?? (Number(m.observedAtMs) || undefined), cluster, namespace, who, container: "", tag: "event", text: told.text, tone: told.tone }];
+      }
+      const lines = (m.lines ?? []) as { timestamp: string; line: string }[];
+      const rows: TailRow[] = lines.map((l) => ({ time: l.timestamp, cluster, namespace, who: String(m.pod), container: String(m.container), text: l.line }));
+      if (m.endOfStream) {
+        const text = m.unreadReason ? `log of restart ${m.restartCount} not read: ${String(m.unreadReason).replace(/_/g, " ")}` : `log of restart ${m.restartCount} ended`;
+        rows.push({ time: lines.at(-1)?.timestamp ?? (Number(m.observedAtMs) || undefined), cluster, namespace, who: String(m.pod), container: String(m.container), tag: "log", text, tone: m.unreadReason ? "yellow" : "dim" });
+      }
+      return rows;
+    }
+    case "story": {
+      const kind = String(m.entryKind);
+      if (kind === "incident" && o.skipStoryIncidents) return [];
+      const pod = m.pod?.name ? String(m.pod.name) : undefined;
+      const who = pod ?? lower(m.workload?.kind, m.workload?.name);
+      const data = (m.payload ?? {}) as Record<string, unknown>;
+      const container = typeof data["container"] === "string" ? (data["container"] as string) : "";
+      if (kind === "log") {
+        const lines = Array.isArray(data["lines"]) ? (data["lines"] as { timestamp: string; line: string }[]) : [];
+        if (lines.length > 0) return lines.map((l) => ({ time: l.timestamp, cluster, namespace, who, container, text: l.line }));
+      }
+      const told = tell({ timestamp: String(m.timestamp ?? ""), kind: kind as StoryTimelineEntry["kind"], summary: String(m.summary ?? ""), ...(pod ? { pod } : {}), ...(container ? { container } : {}), data }, m.workload);
+      return [{ time: m.timestamp, cluster, namespace, who, container, tag: kind, text: told.text, tone: kind === "incident" ? "red" : told.tone }];
+    }
+    case "incident": {
+      const who = m.pod?.name ? String(m.pod.name) : lower(m.ownerChain?.at(-1)?.kind, m.ownerChain?.at(-1)?.name);
+      const tail = (m.logTail ?? []) as { line: string }[];
+      const exit = m.exitCode !== undefined ? `, exit ${m.exitCode}` : "";
+      const repeat = m.repeatCount > 1 ? `, ×${m.repeatCount}` : "";
+      const last = tail.length ? ` — last log line: ${tail.at(-1)!.line}` : m.message ? ` — ${m.message}` : "";
+      return [{ time: m.k8sTimestamp || m.lastSeen || m.detectedAt, cluster, namespace, who, container: String(m.container ?? ""), tag: "incident", text: `${m.reason} (${m.severity}${exit}${repeat})${last}`, tone: "red" }];
+    }
+    case "dlq":
+      return [{ time: Number(m.atMs) || undefined, cluster, namespace, who: `${m.service}/${m.stage}`, container: "", tag: "dead", text: `${m.reason ?? ""} ${m.originalSubject ?? ""}`.trim(), tone: "red" }];
+    default:
+      return [{ time: undefined, cluster, namespace, who: r.subject, container: "", tag: r.stage, text: "" }];
+  }
+}
+
+export interface TailRendererOptions {
+  output: Exclude<TailOutput, "json">;
+  colour: boolean;
+  /** Cut default-output lines to this many columns (the terminal's width); undefined: never cut. */
+  width?: number;
+  /** Cluster column: always, never (one --cluster asked for), or auto: from the second cluster seen on. */
+  cluster: "always" | "never" | "auto";
+  skipStoryIncidents?: boolean;
+}
+
+/** Renders records to the lines `faro tail` prints; stateful only for the auto cluster column. */
+export function createTailRenderer(o: TailRendererOptions): (r: TailRecord) => string[] {
+  const c = painter(o.colour);
+  const clusters = new Set<string>();
+  return (r) => {
+    const out: string[] = [];
+    for (const row of rowsOf(r, { skipStoryIncidents: o.skipStoryIncidents })) {
+      const text = oneLine(row.text);
+      if (o.output === "raw") {
+        out.push(text);
+        continue;
+      }
+      if (row.cluster) clusters.add(row.cluster);
+      const tag = row.tag === undefined ? "" : `${c(row.tone === "red" ? "red" : "dim", `[${row.tag}]`)} `;
+      const body = row.tone === "red" ? c("bold", text) : text;
+      if (o.output === "wide") {
+        const cols = [c("dim", formatTime(row.time, true)), row.cluster || "-", row.namespace || "-", paintName(row.who, o.colour), row.container || "-", `${r.stage}${tag ? ` ${tag}` : " "}${body}`];
+        out.push(cols.join(" "));
+        continue;
+      }
+      const showCluster = o.cluster === "always" || (o.cluster === "auto" && clusters.size > 1);
+      const line = [c("dim", formatTime(row.time, false)), ...(showCluster ? [c("dim", row.cluster || "-")] : []), paintName(row.who, o.colour), ...(row.container ? [c("dim", row.container)] : []), `${tag}${body}`].join(" ");
+      out.push(cutToWidth(line, o.width));
+    }
+    return out;
+  };
+}
+

@@ -7,6 +7,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "@faro/config";
 import { loadPipelineConfig } from "../src/pipeline-config.js";
+import { SERVICE_NAMES } from "../src/services.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faro-up-config-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -31,7 +32,7 @@ describe("faro up configuration", () => {
   it("gives each service the common keys and its own section", async () => {
     const f = file("ok.yaml", "cluster: prod-eu1\npublish:\n  window: 64\nfilter:\n  tenants: [{ name: a, namespaces: [shop] }]\nwriter:\n  dir: /tmp/faro-x\n  publish:\n    window: 8\n");
     const loaded = await loadPipelineConfig({ configFile: f, env: {} });
-    expect(loaded.map((l) => l.name)).toEqual(["watcher", "log-streamer", "filter", "correlator", "writer"]);
+    expect(loaded.map((l) => l.name)).toEqual([...SERVICE_NAMES]);
     for (const l of loaded) expect(l.config.cluster).toBe("prod-eu1");
     const byName = Object.fromEntries(loaded.map((l) => [l.name, l.config as unknown as Record<string, unknown>]));
     expect((byName.filter!.tenants as { name: string }[])[0]!.name).toBe("a");
@@ -60,7 +61,7 @@ describe("faro up configuration", () => {
   it("a top-level key of one service is not unknown to the others", async () => {
     const f = file("toplevel.yaml", "tenants: [{ name: a, namespaces: [shop] }]\n");
     const loaded = await loadPipelineConfig({ configFile: f, env: {} });
-    expect(loaded).toHaveLength(5);
+    expect(loaded).toHaveLength(SERVICE_NAMES.length);
   });
 
   it("a missing file and malformed YAML exit 2 from `faro up`", { timeout: 30_000 }, async () => {

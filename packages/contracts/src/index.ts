@@ -15,6 +15,7 @@ export {
   PREVIOUS_LOG_SOURCES,
   LIFECYCLE_WHATS,
   CLOSE_WHYS,
+  SECURITY_SOURCES,
   encodeResourceChange,
   decodeResourceChange,
   encodeKubeEvent,
@@ -27,6 +28,9 @@ export {
   decodeIncidentContext,
   encodeDeadLetter,
   decodeDeadLetter,
+  encodeInsight,
+  decodeInsight,
+  EVIDENCE_KINDS,
   orderingKey,
   toCanonicalJson,
 } from "./messages.js";
@@ -61,11 +65,18 @@ export type {
   IncidentPayload,
   ClosePayload,
   SnapshotPayload,
+  SecurityPayload,
+  SecuritySource,
   EventSummary,
   Manifest,
   Change,
+  Evidence,
   IncidentContext,
   DeadLetter,
+  Insight,
+  Finding,
+  EvidenceRef,
+  EvidenceKind,
   Encodable,
   MessageTypes,
   MessageTypeName,
@@ -87,6 +98,7 @@ export {
   buildCleanSubject,
   buildStorySubject,
   buildIncidentSubject,
+  buildInsightSubject,
   buildDlqSubject,
   buildControlSubject,
   parseSubject,
@@ -94,10 +106,12 @@ export {
   cleanFilter,
   storyFilter,
   incidentFilter,
+  insightFilter,
   dlqFilter,
 } from "./subjects.js";
 export type { Stage, RawCategory, RawTarget, ParsedSubject, TargetFilter } from "./subjects.js";
-export { FARO_RAW, FARO_CLEAN, FARO_STORY, FARO_INCIDENT, FARO_DLQ, STREAMS } from "./streams.js";
+export { resolveEvidence, evidenceResolves, readJsonPointer, jsonPointerToken } from "./evidence.js";
+export { FARO_RAW, FARO_CLEAN, FARO_STORY, FARO_INCIDENT, FARO_INSIGHT, FARO_DLQ, STREAMS } from "./streams.js";
 export type { StreamDefinition } from "./streams.js";
 export {
   shortHash,
@@ -108,8 +122,11 @@ export {
   storyIdFor,
   incidentId,
   incidentMessageId,
+  insightMessageId,
   deadLetterId,
 } from "./msgid.js";
+export { SECURITY_SCHEMAS, loadSecuritySchema, validateSecurityPayload } from "./security-schemas.js";
+export type { SecuritySchemaName, FalcoAlert, SecurityValidation } from "./security-schemas.js";
 export { STORY_SCHEMA_PATH, STORY_FILE_SCHEMA_VERSION, validateStoryFile, storyTimelineData } from "./story-file.js";
 export type {
   StoryFile,

@@ -236,6 +236,19 @@ interface OldClosePayload {
   window: number;
   next?: number;
 }
+/** Added with the security entry kind (docs/security.md); written out here like the others. */
+interface OldSecurityPayload {
+  source: "falco" | "trivy" | "kyverno";
+  rule: string;
+  severity: Severity;
+  sourceSeverity: string;
+  title: string;
+  findingId: string;
+  subject: OldObjectRef;
+  container: string;
+  evidenceJson: string;
+  report: string;
+}
 
 type Flat<T> = { [K in keyof T]: T[K] };
 /** One kind: the common fields, entryKind, its payload in the case of the same name, the other cases absent. */
@@ -248,7 +261,8 @@ type OldStoryEntry =
   | Kinded<"log", OldLogPayload>
   | Kinded<"incident", OldIncidentPayload>
   | Kinded<"close", OldClosePayload>
-  | Kinded<"snapshot", {}>;
+  | Kinded<"snapshot", {}>
+  | Kinded<"security", OldSecurityPayload>;
 
 interface OldEventSummary {
   reason: string;
@@ -303,6 +317,12 @@ interface OldIncidentContext {
   events: OldEventSummary[];
   manifests: OldManifest[];
   recentChanges: OldChange[];
+  containerType?: string;
+  observedAfterTheFact?: boolean;
+  evidence?: { source: string; object: string; field: string; reason: string; message: string; time: string; value: string }[];
+  affectedPods?: OldPodInstance[];
+  receivedAt?: string;
+  debounceWindowMs?: number;
 }
 
 interface OldDeadLetter {

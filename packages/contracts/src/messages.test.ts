@@ -134,6 +134,12 @@ const incident: IncidentContext = {
   events: [{ reason: "BackOff", type: "Warning", message: "m", count: 7, first: "a", last: "b", source: "kubelet" }],
   manifests: [{ kind: "Pod", name: pod.name, json: "{}" }],
   recentChanges: [{ timestamp: "2026-11-22T01:50:00Z", kind: "Deployment", name: "web", diffJson: '[{"op":"replace"}]' }],
+  containerType: "init",
+  observedAfterTheFact: true,
+  evidence: [{ source: "status", object: "Pod/web-1", field: "status.initContainerStatuses[app].lastState.terminated", reason: "Error", message: "", time: "2026-11-22T02:00:00Z", value: "exitCode=1" }],
+  affectedPods: [{ ...pod, name: `shop/${pod.name}` }],
+  receivedAt: "2026-11-22T02:00:01.300Z",
+  debounceWindowMs: 300_000,
 };
 
 const dead: DeadLetter = {

@@ -29,7 +29,7 @@ export const CONTAINER_TYPES = ["init", "regular", "ephemeral"] as const;
 export type ContainerType = (typeof CONTAINER_TYPES)[number];
 export const LOG_SOURCES = ["follow", "previous"] as const;
 export type LogSource = (typeof LOG_SOURCES)[number];
-export const ENTRY_KINDS = ["open", "change", "lifecycle", "event", "log", "incident", "close", "snapshot"] as const;
+export const ENTRY_KINDS = ["open", "change", "lifecycle", "event", "log", "incident", "close", "snapshot", "security"] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -44,6 +44,9 @@ export type LifecycleWhat = (typeof LIFECYCLE_WHATS)[number];
 /** ClosePayload.why: why a story window closed. */
 export const CLOSE_WHYS = ["idle", "root-deleted", "max-length"] as const;
 export type CloseWhy = (typeof CLOSE_WHYS)[number];
+/** SecurityPayload.source: where a security finding comes from (docs/security.md). */
+export const SECURITY_SOURCES = ["falco", "trivy", "kyverno"] as const;
+export type SecuritySource = (typeof SECURITY_SOURCES)[number];
 
 // ---- Types: the generated message classes' fields, with enumerated strings and sub-messages narrowed ----
 
@@ -119,6 +122,8 @@ export type IncidentPayload = Refine<faro.v1.IncidentPayload, { severity: Severi
 export type ClosePayload = Refine<faro.v1.ClosePayload, { why: CloseWhy; next?: number }>;
 /** entryKind "snapshot": reserved, no field yet. */
 export type SnapshotPayload = Fields<faro.v1.SnapshotPayload>;
+/** entryKind "security": a security finding (Falco, Trivy Operator, Kyverno) about an object of the story; evidenceJson is JSON, redacted. */
+export type SecurityPayload = Refine<faro.v1.SecurityPayload, { source: SecuritySource; severity: Severity; subject: ObjectRef }>;
 
 /** The payload of each entry kind: StoryEntry's oneof case of the same name. */
 export interface StoryPayloads {
@@ -130,6 +135,7 @@ export interface StoryPayloads {
   incident: IncidentPayload;
   close: ClosePayload;
   snapshot: SnapshotPayload;
+  security: SecurityPayload;
 }
 
 // The generated fields, the oneof cases typed (compile-time proof that each case exists with a compatible type).
@@ -159,6 +165,8 @@ export type StoryEntry<K extends EntryKind = EntryKind> = { [P in K]: Flat<Story
 export type EventSummary = Fields<faro.v1.EventSummary>;
 export type Manifest = Fields<faro.v1.Manifest>;
 export type Change = Fields<faro.v1.Change>;
+/** One fact behind an incident (docs/incidents.md). */
+export type Evidence = Fields<faro.v1.Evidence>;
 
 export type IncidentContext = Refine<
   faro.v1.IncidentContext,
@@ -174,10 +182,25 @@ export type IncidentContext = Refine<
     events: EventSummary[];
     manifests: Manifest[];
     recentChanges: Change[];
+    /** Added after schema 1's first release: absent in producers that predate them (docs/incidents.md). */
+    containerType?: string;
+    observedAfterTheFact?: boolean;
+    evidence?: Evidence[];
+    affectedPods?: PodInstance[];
+    receivedAt?: string;
+    debounceWindowMs?: number;
   }
 >;
 
 export type DeadLetter = Fields<faro.v1.DeadLetter>;
+
+/** EvidenceRef.kind: which part of an IncidentContext an insight's evidence points into (docs/analysis.md). */
+export const EVIDENCE_KINDS = ["log_tail", "previous_log", "event", "manifest", "change", "evidence", "field"] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+export type EvidenceRef = Refine<faro.v1.EvidenceRef, { kind: EvidenceKind }>;
+export type Finding = Refine<faro.v1.Finding, { evidence: EvidenceRef[] }>;
+/** The analysis of one incident revision, from the analyzer (docs/analysis.md). */
+export type Insight = Refine<faro.v1.Insight, { evidence: EvidenceRef[]; otherFindings: Finding[] }>;
 
 /** What a producer passes to encodeX: schemaVersion defaults to the current version. Distributes over unions (StoryEntry). */
 export type Encodable<T extends { schemaVersion: number }> = T extends unknown ? Flat<Omit<T, "schemaVersion"> & { schemaVersion?: number }> : never;
@@ -381,6 +404,7 @@ const STORY_PAYLOADS: { [K in EntryKind]: PayloadCodec } = {
   incident: payloadCodec("IncidentPayload", faro.v1.IncidentPayload, { enums: { severity: SEVERITIES } }),
   close: payloadCodec("ClosePayload", faro.v1.ClosePayload, { enums: { why: CLOSE_WHYS } }),
   snapshot: payloadCodec("SnapshotPayload", faro.v1.SnapshotPayload),
+  security: payloadCodec("SecurityPayload", faro.v1.SecurityPayload, { enums: { source: SECURITY_SOURCES, severity: SEVERITIES }, required: { subject: faro.v1.ObjectRef } }),
 };
 {
   // The oneof and ENTRY_KINDS name the same cases.
@@ -455,6 +479,7 @@ const incidentContext = makeCodec<IncidentContext>("IncidentContext", v1.Inciden
   enums: { severity: SEVERITIES, previousLogSource: PREVIOUS_LOG_SOURCES },
 });
 const deadLetter = makeCodec<DeadLetter>("DeadLetter", v1.DeadLetter);
+const insight = makeCodec<Insight>("Insight", v1.Insight);
 
 export const encodeResourceChange = (msg: Encodable<ResourceChange>): Uint8Array => resourceChange.encode(msg);
 export const decodeResourceChange = (bytes: Uint8Array): ResourceChange => resourceChange.decode(bytes);
@@ -468,6 +493,18 @@ export const encodeIncidentContext = (msg: Encodable<IncidentContext>): Uint8Arr
 export const decodeIncidentContext = (bytes: Uint8Array): IncidentContext => incidentContext.decode(bytes);
 export const encodeDeadLetter = (msg: Encodable<DeadLetter>): Uint8Array => deadLetter.encode(msg);
 export const decodeDeadLetter = (bytes: Uint8Array): DeadLetter => deadLetter.decode(bytes);
+/** Encodes an Insight; evidence kinds are checked against EVIDENCE_KINDS. */
+export const encodeInsight = (msg: Encodable<Insight>): Uint8Array => insight.encode(checkEvidenceKinds(msg));
+export const decodeInsight = (bytes: Uint8Array): Insight => checkEvidenceKinds(insight.decode(bytes));
+
+function checkEvidenceKinds<T extends { evidence: readonly { kind: string }[]; otherFindings: readonly { evidence: readonly { kind: string }[] }[] }>(msg: T): T {
+  for (const list of [msg.evidence, ...msg.otherFindings.map((f) => f.evidence)]) {
+    for (const e of list) {
+      if (!(EVIDENCE_KINDS as readonly string[]).includes(e.kind)) throw new InvalidMessageError("Insight", "evidence.kind", `${JSON.stringify(e.kind)} is not one of ${EVIDENCE_KINDS.join("|")}`);
+    }
+  }
+  return msg;
+}
 
 // ---- Proto3 canonical JSON ----
 
@@ -479,6 +516,9 @@ export interface MessageTypes {
   StoryEntry: StoryEntry;
   IncidentContext: IncidentContext;
   DeadLetter: DeadLetter;
+  Insight: Insight;
+  EvidenceRef: EvidenceRef;
+  Finding: Finding;
   OwnerRef: OwnerRef;
   ObjectRef: ObjectRef;
   WorkloadRef: WorkloadRef;
@@ -496,6 +536,7 @@ export interface MessageTypes {
   IncidentPayload: IncidentPayload;
   ClosePayload: ClosePayload;
   SnapshotPayload: SnapshotPayload;
+  SecurityPayload: SecurityPayload;
 }
 export type MessageTypeName = keyof MessageTypes;
 /** A JSON value as JSON.parse returns it. */

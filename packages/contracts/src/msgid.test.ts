@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ContractError } from "./errors.js";
 import { deadLetterId, eventId, incidentId, incidentMessageId, logBatchId, resourceChangeId, storyEntryId, storyIdFor } from "./msgid.js";
 import { STREAMS } from "./streams.js";
-import { buildDlqSubject, buildIncidentSubject, buildRawSubject, buildStorySubject, buildCleanSubject } from "./subjects.js";
+import { buildDlqSubject, buildIncidentSubject, buildInsightSubject, buildRawSubject, buildStorySubject, buildCleanSubject } from "./subjects.js";
 
 describe("message ids", () => {
   it("are stable and distinguish what must be distinct", () => {
@@ -41,13 +41,14 @@ describe("streams", () => {
       buildCleanSubject("t", "c", "ns", { category: "event", kind: "Pod", name: "p" }),
       buildStorySubject("t", "c", "ns", "s-1"),
       buildIncidentSubject("t", "c", "ns", "OOMKilled"),
+      buildInsightSubject("t", "c", "ns", "s-1"),
       buildDlqSubject("filter", "redact"),
     ];
     for (const subject of subjects) {
       const owners = STREAMS.filter((s) => s.subjects.some((p) => subject.startsWith(p.slice(0, -1))));
       expect(owners).toHaveLength(1);
     }
-    expect(STREAMS.map((s) => s.name)).toEqual(["FARO_RAW", "FARO_CLEAN", "FARO_STORY", "FARO_INCIDENT", "FARO_DLQ"]);
+    expect(STREAMS.map((s) => s.name)).toEqual(["FARO_RAW", "FARO_CLEAN", "FARO_STORY", "FARO_INCIDENT", "FARO_INSIGHT", "FARO_DLQ"]);
     for (const s of STREAMS) {
       expect(s.storage).toBe("file");
       expect(s.duplicateWindowMs).toBeGreaterThan(0);

@@ -66,6 +66,11 @@ export function incidentMessageId(incidentId: string, repeatCount: number): stri
   return `in:${incidentId}:${repeatCount}`;
 }
 
+/** is:<incidentId>:<repeatCount>:<source> — one insight per incident revision and source (builtin, llm). */
+export function insightMessageId(incidentId: string, repeatCount: number, source: string): string {
+  return `is:${incidentId}:${repeatCount}:${source}`;
+}
+
 /** dl:<service>:<stage>:<streamSeq> — one dead letter per source message and stage. */
 export function deadLetterId(service: string, stage: string, streamSeq: number): string {
   return `dl:${service}:${stage}:${streamSeq}`;

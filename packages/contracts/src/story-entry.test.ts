@@ -76,6 +76,18 @@ const payloads: { [K in EntryKind]: StoryPayloads[K] } = {
   incident: { incidentId: "i-0011223344556677", reason: "OOMKilled", severity: "high", container: "app", repeatCount: 2, isUpdate: true, exitCode: 0, firstSeen: "a", lastSeen: "b" },
   close: { why: "max-length", window: 1, next: 2 },
   snapshot: {},
+  security: {
+    source: "trivy",
+    rule: "CVE-2023-0464",
+    severity: "high",
+    sourceSeverity: "HIGH",
+    title: "openssl: Denial of service by excessive resource usage in verifying X509 policy constraints",
+    findingId: "trivy:vuln:0011223344556677",
+    subject: { apiVersion: "apps/v1", kind: "ReplicaSet", namespace: "shop", name: "web-7d9f", uid: "rs-uid", fieldPath: "" },
+    container: "app",
+    evidenceJson: '{"installedVersion":"3.0.8-r0","fixedVersion":"3.0.8-r1"}',
+    report: "VulnerabilityReport/replicaset-web-7d9f-app",
+  },
 };
 
 /** Version 1 bytes: the common fields and the payload as JSON in field 13, as the former correlator wrote them. */

@@ -274,5 +274,21 @@ export function storyTimelineData(e: StoryEntry): Record<string, unknown> {
     }
     case "snapshot":
       return {};
+    case "security": {
+      const p = e.security;
+      const j = p.subject;
+      return {
+        source: p.source,
+        rule: p.rule,
+        severity: p.severity,
+        sourceSeverity: p.sourceSeverity,
+        title: p.title,
+        findingId: p.findingId,
+        subject: { apiVersion: j.apiVersion, kind: j.kind, namespace: j.namespace, name: j.name, uid: j.uid },
+        container: p.container,
+        evidence: jsonOr(p.evidenceJson || "{}"),
+        report: p.report,
+      };
+    }
   }
 }

@@ -49,7 +49,8 @@ export const FARO_RAW = stream("FARO_RAW", "raw", "Unfiltered resource changes, 
 export const FARO_CLEAN = stream("FARO_CLEAN", "clean", "Tenant-assigned, filtered and redacted changes, events and logs", DAY, 8 * GiB);
 export const FARO_STORY = stream("FARO_STORY", "story", "Story entries per workload, from the correlator", 7 * DAY, 8 * GiB);
 export const FARO_INCIDENT = stream("FARO_INCIDENT", "incident", "Incident contexts, from the correlator", 30 * DAY, 2 * GiB);
+export const FARO_INSIGHT = stream("FARO_INSIGHT", "insight", "Insights: the analyzer's probable cause of each incident revision", 30 * DAY, 1 * GiB);
 export const FARO_DLQ = stream("FARO_DLQ", "dlq", "Dead letters: messages a service gave up on, with the reason", 14 * DAY, 1 * GiB);
 
 /** All streams, in pipeline order. Control subjects are core NATS (request/reply) and have no stream. */
-export const STREAMS: readonly StreamDefinition[] = [FARO_RAW, FARO_CLEAN, FARO_STORY, FARO_INCIDENT, FARO_DLQ];
+export const STREAMS: readonly StreamDefinition[] = [FARO_RAW, FARO_CLEAN, FARO_STORY, FARO_INCIDENT, FARO_INSIGHT, FARO_DLQ];

@@ -6,6 +6,7 @@ import {
   buildControlSubject,
   buildDlqSubject,
   buildIncidentSubject,
+  buildInsightSubject,
   buildRawSubject,
   buildStorySubject,
   cleanFilter,
@@ -86,6 +87,7 @@ describe("subject builders and parseSubject", () => {
     expect(parseSubject(buildCleanSubject(v, v, v, log))).toEqual({ stage: "clean", tenant: v, cluster: v, namespace: v, target: log });
     expect(parseSubject(buildStorySubject(v, v, v, v))).toEqual({ stage: "story", tenant: v, cluster: v, namespace: v, storyId: v });
     expect(parseSubject(buildIncidentSubject(v, v, v, v))).toEqual({ stage: "incident", tenant: v, cluster: v, namespace: v, reason: v });
+    expect(parseSubject(buildInsightSubject(v, v, v, v))).toEqual({ stage: "insight", tenant: v, cluster: v, namespace: v, storyId: v });
     expect(parseSubject(buildDlqSubject(v, v))).toEqual({ stage: "dlq", service: v, failedStage: v });
     expect(parseSubject(buildControlSubject(v, v))).toEqual({ stage: "control", service: v, verb: v });
   });

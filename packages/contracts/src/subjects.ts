@@ -2,7 +2,7 @@
 import { SubjectError } from "./errors.js";
 
 export const SUBJECT_PREFIX = "faro.v1";
-export const STAGES = ["raw", "clean", "story", "incident", "control", "dlq"] as const;
+export const STAGES = ["raw", "clean", "story", "incident", "insight", "control", "dlq"] as const;
 export type Stage = (typeof STAGES)[number];
 export const RAW_CATEGORIES = ["obj", "event", "log"] as const;
 export type RawCategory = (typeof RAW_CATEGORIES)[number];
@@ -137,6 +137,11 @@ export function buildIncidentSubject(tenant: string, cluster: string, namespace:
   return `${SUBJECT_PREFIX}.incident.${escapeToken(tenant)}.${escapeToken(cluster)}.${namespaceToken(namespace)}.${escapeToken(reason)}`;
 }
 
+/** faro.v1.insight.<tenant>.<cluster>.<namespace>.<storyId> — the analyzer's insights about a story's incidents. */
+export function buildInsightSubject(tenant: string, cluster: string, namespace: string, storyId: string): string {
+  return `${SUBJECT_PREFIX}.insight.${escapeToken(tenant)}.${escapeToken(cluster)}.${namespaceToken(namespace)}.${escapeToken(storyId)}`;
+}
+
 /** faro.v1.dlq.<service>.<stage> — stage names the step that gave up (e.g. "decode", "redact"). */
 export function buildDlqSubject(service: string, stage: string): string {
   return `${SUBJECT_PREFIX}.dlq.${escapeToken(service)}.${escapeToken(stage)}`;
@@ -152,6 +157,7 @@ export type ParsedSubject =
   | { stage: "clean"; tenant: string; cluster: string; namespace: string; target: RawTarget }
   | { stage: "story"; tenant: string; cluster: string; namespace: string; storyId: string }
   | { stage: "incident"; tenant: string; cluster: string; namespace: string; reason: string }
+  | { stage: "insight"; tenant: string; cluster: string; namespace: string; storyId: string }
   | { stage: "dlq"; service: string; failedStage: string }
   | { stage: "control"; service: string; verb: string };
 
@@ -170,7 +176,7 @@ function parseTarget(subject: string, category: string, a: string, b: string): R
   }
 }
 
-const TOKEN_COUNT: Record<Stage, number> = { raw: 8, clean: 9, story: 7, incident: 7, dlq: 5, control: 5 };
+const TOKEN_COUNT: Record<Stage, number> = { raw: 8, clean: 9, story: 7, incident: 7, insight: 7, dlq: 5, control: 5 };
 
 /** Parses any faro.v1 subject into its parts (unescaped). Throws SubjectError when it does not fit the taxonomy. */
 export function parseSubject(subject: string): ParsedSubject {
@@ -205,6 +211,8 @@ export function parseSubject(subject: string): ParsedSubject {
         return { stage, tenant: unescapeToken(at(3)), cluster: unescapeToken(at(4)), namespace: namespaceFromToken(at(5)), storyId: unescapeToken(at(6)) };
       case "incident":
         return { stage, tenant: unescapeToken(at(3)), cluster: unescapeToken(at(4)), namespace: namespaceFromToken(at(5)), reason: unescapeToken(at(6)) };
+      case "insight":
+        return { stage, tenant: unescapeToken(at(3)), cluster: unescapeToken(at(4)), namespace: namespaceFromToken(at(5)), storyId: unescapeToken(at(6)) };
       case "dlq":
         return { stage, service: unescapeToken(at(3)), failedStage: unescapeToken(at(4)) };
       case "control":
@@ -250,6 +258,11 @@ export function storyFilter(f: { tenant?: string; cluster?: string; namespace?: 
 /** e.g. incidentFilter({ namespace: "shop" }) → "faro.v1.incident.*.*.shop.*" */
 export function incidentFilter(f: { tenant?: string; cluster?: string; namespace?: string; reason?: string } = {}): string {
   return `${SUBJECT_PREFIX}.incident.${tok(f.tenant)}.${tok(f.cluster)}.${nsTok(f.namespace)}.${tok(f.reason)}`;
+}
+
+/** e.g. insightFilter({ storyId }) → "faro.v1.insight.*.*.*.s-0123456789abcdef" */
+export function insightFilter(f: { tenant?: string; cluster?: string; namespace?: string; storyId?: string } = {}): string {
+  return `${SUBJECT_PREFIX}.insight.${tok(f.tenant)}.${tok(f.cluster)}.${nsTok(f.namespace)}.${tok(f.storyId)}`;
 }
 
 export function dlqFilter(f: { service?: string; stage?: string } = {}): string {

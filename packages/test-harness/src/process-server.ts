@@ -19,6 +19,10 @@ export interface ManagedServer {
   restart(): Promise<void>;
   /** True while the process runs. */
   running(): boolean;
+  /** Freezes the server (SIGSTOP): connections stay open and nothing is answered — a hung server. */
+  pause(): Promise<void>;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): Promise<void>;
 }
 
 export class ProcessServer {
@@ -60,8 +64,14 @@ export class ProcessServer {
     const child = this.child;
     if (!child || !this.running()) return;
     const exited = once(child, "exit");
+    if (sig !== "SIGKILL") child.kill("SIGCONT"); // a paused server would hold SIGTERM until continued
     child.kill(sig);
     await exited;
+  }
+
+  /** Sends a signal without waiting for an exit (SIGSTOP, SIGCONT). */
+  send(sig: NodeJS.Signals): void {
+    if (this.child && this.running()) this.child.kill(sig);
   }
 
   lastOutput(): string {

@@ -62,6 +62,12 @@ function managed(proc: ProcessServer, url: string, port: number, dataDir: string
       await proc.signal("SIGTERM");
       await proc.start();
     },
+    async pause() {
+      proc.send("SIGSTOP");
+    },
+    async resume() {
+      proc.send("SIGCONT");
+    },
   };
 }
 
@@ -145,6 +151,12 @@ function containerServer(c: StartedContainer, scheme: string, inner: number): Ma
     async restart() {
       await c.restart();
       up = true;
+    },
+    async pause() {
+      await c.exec(["kill", "-STOP", "1"]);
+    },
+    async resume() {
+      await c.exec(["kill", "-CONT", "1"]);
     },
   };
 }

@@ -8,6 +8,7 @@ import {
   type ContainerTermination,
   type ContainerType,
   type IncidentContext,
+  type Insight,
   type LogLine,
   type StoryContainer,
   type StoryContainerInstance,
@@ -397,6 +398,34 @@ function safeJson(s: string): unknown {
   }
 }
 
+/**
+ * The analyzer's insights an incident of the file carries (docs/analysis.md): per source (built-in, LLM), the
+ * insight about the revision the file shows, else the latest one before it. `repeatCount` names the revision
+ * its evidence references point into; the prompt and answer of LLM insights stay on the bus.
+ */
+function insightsFor(inc: StoryIncident, insights: readonly Insight[]): Record<string, unknown>[] {
+  const best = new Map<string, Insight>();
+  for (const s of insights) {
+    if (s.incidentId !== inc.incidentId || s.repeatCount > inc.repeatCount) continue;
+    const source = s.analyzer.startsWith("llm:") ? "llm" : "builtin";
+    const prev = best.get(source);
+    if (!prev || s.repeatCount > prev.repeatCount) best.set(source, s);
+  }
+  return [...best.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, s]) => ({
+      repeatCount: s.repeatCount,
+      analyzer: s.analyzer,
+      probableCause: s.probableCause,
+      evidence: s.evidence.map((e) => ({ kind: e.kind, index: e.index, path: e.path, quote: e.quote })),
+      nextSteps: [...s.nextSteps],
+      confidence: s.confidence,
+      ...(s.otherFindings.length ? { otherFindings: s.otherFindings.map((f) => ({ analyzer: f.analyzer, probableCause: f.probableCause, confidence: f.confidence })) } : {}),
+      ...(s.model ? { model: s.model } : {}),
+      createdAt: s.createdAt,
+    }));
+}
+
 /** The incidents the window tells, each at its latest update within the window, with its context when found. */
 function incidentsOf(entries: readonly StoryEntry[], contexts: readonly IncidentContext[]): StoryIncident[] {
   const latest = new Map<string, StoryEntry<"incident">>();
@@ -499,7 +528,7 @@ function timelineOf(entries: readonly StoryEntry[], datas: readonly Record<strin
  * The story file of one window. `entries` are every entry read back for the window (duplicates allowed),
  * `contexts` the IncidentContexts of its incidents. Entries past the window's close entry must not be passed.
  */
-export function buildStoryFile(entries: readonly ReadEntry[], contexts: readonly IncidentContext[], opts: BuildOptions): BuildResult {
+export function buildStoryFile(entries: readonly ReadEntry[], contexts: readonly IncidentContext[], opts: BuildOptions, insights: readonly Insight[] = []): BuildResult {
   const { entries: unique, duplicates } = dedupeAndSort(entries);
   if (unique.length === 0) throw new RangeError("buildStoryFile: no entries");
   const all = unique.map((r) => r.entry);
@@ -515,6 +544,10 @@ export function buildStoryFile(entries: readonly ReadEntry[], contexts: readonly
   }
   const pods = finishPods(podAcc);
   const incidents = incidentsOf(all, contexts);
+  for (const inc of incidents) {
+    const found = insightsFor(inc, insights);
+    if (found.length) inc["insights"] = found;
+  }
   const unreadLogs = unreadLogsOf(all);
   const ownerChain = ownerChainOf(all, workload, pods, incidents);
   const prevWindow = open?.open.previousWindow;

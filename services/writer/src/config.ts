@@ -50,6 +50,16 @@ export const configSchema = defineSchema(
       },
       { description: "Retention of story files." },
     ),
+    html: field.object(
+      {
+        enabled: field.boolean({
+          description: "Also write one self-contained HTML page of each story file beside it (`<storyId>-w<window>.html`, same content, same retention; docs/story-page.md).",
+          default: false,
+          example: true,
+        }),
+      },
+      { description: "HTML pages of story files." },
+    ),
     readback: field.object(
       {
         idleTimeout: field.duration({
@@ -69,6 +79,16 @@ export const configSchema = defineSchema(
         maxDeliver: field.int({ description: "Deliveries before an entry is dead-lettered.", default: 10, example: 20, min: 1 }),
       },
       { description: "Consumption of the story stream (durable consumer `<cluster>_writer` on the cluster's subjects, shared by all replicas)." },
+    ),
+    admin: field.object(
+      {
+        enabled: field.boolean({ description: "Serve the admin API (GET /v1/stories, POST /v1/cleanup with a dry run by default; docs/story-management.md). Needs `admin.tokenFile` or `admin.token`.", default: false, example: true }),
+        host: field.string({ description: "Address the admin API binds to.", default: "127.0.0.1", example: "0.0.0.0" }),
+        port: field.int({ description: "Port of the admin API; 0 = any free port.", default: 9115, example: 9115, min: 0, max: 65535 }),
+        tokenFile: field.string({ description: "File holding the bearer token every admin request must carry (a mounted Secret).", optional: true, example: "/var/run/secrets/faro-writer-admin/token" }),
+        token: field.string({ description: "The admin bearer token itself (prefer `tokenFile` or the env `FARO_ADMIN_TOKEN`); never logged.", optional: true, example: "change-me" }),
+      },
+      { description: "The writer's admin API: story listing and cleanup (off by default)." },
     ),
   },
   { httpPort: 9105 },

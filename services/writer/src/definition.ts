@@ -1,6 +1,8 @@
 // The writer's service definition: what `faro run writer`, `faro up` and the tests start through the kernel.
-import { FARO_DLQ, FARO_INCIDENT, FARO_STORY } from "@faro/contracts";
+import { FARO_DLQ, FARO_INCIDENT, FARO_INSIGHT, FARO_STORY } from "@faro/contracts";
+import { ConfigError } from "@faro/config";
 import { defineService } from "@faro/kernel";
+import { readAdminToken } from "./admin.js";
 import { configSchema } from "./config.js";
 import { createWriter } from "./service.js";
 
@@ -8,8 +10,18 @@ export const writerService = defineService({
   name: "writer",
   summary: "story windows from FARO_STORY as atomically written JSON files",
   schema: configSchema,
-  // Reads FARO_STORY (entries) and FARO_INCIDENT (incident contexts); dead-letters into FARO_DLQ.
-  streams: [FARO_STORY, FARO_INCIDENT, FARO_DLQ],
+  // Reads FARO_STORY (entries), FARO_INCIDENT (incident contexts) and FARO_INSIGHT (the analyzer's insights); dead-letters into FARO_DLQ.
+  streams: [FARO_STORY, FARO_INCIDENT, FARO_INSIGHT, FARO_DLQ],
   redis: false,
+  validate: (config) => {
+    if (!config.admin.enabled) return;
+    let token: string | undefined;
+    try {
+      token = readAdminToken(config.admin);
+    } catch (err) {
+      throw new ConfigError("writer", [{ path: "admin.tokenFile", message: `cannot read the token file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, value: config.admin.tokenFile }]);
+    }
+    if (!token) throw new ConfigError("writer", [{ path: "admin.token", message: "admin.enabled needs admin.tokenFile or admin.token (the admin API is never open without a token)" }]);
+  },
   create: (ctx) => createWriter(ctx), // { start, stop, readiness, flush, retention, dir, writerMetrics }
 });

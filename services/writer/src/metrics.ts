@@ -14,6 +14,8 @@ export interface WriterMetrics {
   undecodable: Counter<"stream">;
   oversize: Counter;
   trackedEvictions: Counter;
+  htmlPages: Counter<"kind">;
+  htmlFailures: Counter;
 }
 
 export function writerMetrics(registry: Registry): WriterMetrics {
@@ -35,5 +37,7 @@ export function writerMetrics(registry: Registry): WriterMetrics {
     undecodable: counter(registry, { name: "faro_writer_undecodable_total", help: "Messages skipped during read-back because they could not be decoded.", labelNames: ["stream"] }),
     oversize: counter(registry, { name: "faro_writer_oversize_files_total", help: "Files still above limits.maxBytes with every timeline log line elided." }),
     trackedEvictions: counter(registry, { name: "faro_writer_tracked_evictions_total", help: "Open story windows forgotten for snapshots because snapshot.maxTracked was reached." }),
+    htmlPages: counter(registry, { name: "faro_writer_html_pages_written_total", help: "HTML pages written beside story files (html.enabled), by kind (final, snapshot).", labelNames: ["kind"] }),
+    htmlFailures: counter(registry, { name: "faro_writer_html_failures_total", help: "HTML pages not written (rendering or writing failed); the story file itself was written." }),
   };
 }

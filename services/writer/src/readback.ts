@@ -2,7 +2,7 @@
 // deleted when its read ends (and dropped by the server after READ_INACTIVE_MS should the process die first),
 // so reads leave nothing on the stream however many stories there are.
 import type { JetStreamClient, JetStreamManager } from "@nats-io/jetstream";
-import { decodeIncidentContext, decodeStoryEntry, FARO_INCIDENT, FARO_STORY, incidentFilter, type IncidentContext, type StoryEntry } from "@faro/contracts";
+import { buildInsightSubject, decodeIncidentContext, decodeInsight, decodeStoryEntry, FARO_INCIDENT, FARO_INSIGHT, FARO_STORY, incidentFilter, type IncidentContext, type Insight, type StoryEntry } from "@faro/contracts";
 import type { ReadEntry } from "./build.js";
 import { ReadBackError } from "./errors.js";
 
@@ -160,4 +160,34 @@ export async function readIncidents(
     });
   }
   return { contexts: out, undecodable };
+}
+
+/**
+ * The analyzer's insights about the wanted incidents of one story (docs/analysis.md), read from the story's
+ * insight subject. None when the analyzer does not run.
+ */
+export async function readInsights(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  scope: { tenant: string; cluster: string; namespace: string; storyId: string },
+  ids: ReadonlySet<string>,
+  opts: ReadOptions,
+): Promise<{ insights: Insight[]; undecodable: number }> {
+  const out: Insight[] = [];
+  let undecodable = 0;
+  if (ids.size === 0) return { insights: out, undecodable };
+  const subject = buildInsightSubject(scope.tenant, scope.cluster, scope.namespace, scope.storyId);
+  const last = await lastSeqOf(jsm, FARO_INSIGHT.name, subject);
+  if (!last) return { insights: out, undecodable };
+  await readUpTo(js, FARO_INSIGHT.name, subject, last.seq, opts, (m) => {
+    try {
+      const insight = decodeInsight(m.data);
+      if (ids.has(insight.incidentId)) out.push(insight);
+    } catch {
+      // Not ours to dead-letter; counted, and the story goes without it.
+      undecodable++;
+    }
+    return true;
+  });
+  return { insights: out, undecodable };
 }

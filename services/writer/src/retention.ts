@@ -13,7 +13,7 @@ export interface RetentionResult {
 export const STALE_TEMP_MS = 5 * 60_000;
 
 /**
- * Removes `*.json` story files in `dir`'s namespace folders not modified for `maxAgeMs` (0 = keep forever),
+ * Removes `*.json` story files (and their `*.html` pages) in `dir`'s namespace folders not modified for `maxAgeMs` (0 = keep forever),
  * and temp files older than STALE_TEMP_MS. Missing directories are fine.
  */
 export async function scanRetention(dir: string, maxAgeMs: number, nowMs: number = Date.now()): Promise<RetentionResult> {
@@ -36,7 +36,8 @@ export async function scanRetention(dir: string, maxAgeMs: number, nowMs: number
     }
     for (const name of names) {
       const temp = isTempFile(name);
-      if (!temp && !name.endsWith(".json")) continue;
+      // Story files, and the HTML pages written beside them (html.enabled).
+      if (!temp && !name.endsWith(".json") && !name.endsWith(".html")) continue;
       const file = path.join(nsDir, name);
       try {
         const st = await fs.stat(file);

@@ -4,15 +4,17 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { BusMessage } from "@faro/bus";
-import { decodeStoryEntry, FARO_INCIDENT, FARO_STORY, storyFilter, validateStoryFile, type StoryEntry, type StoryFile } from "@faro/contracts";
+import { decodeStoryEntry, FARO_INCIDENT, FARO_INSIGHT, FARO_STORY, storyFilter, validateStoryFile, type StoryEntry, type StoryFile } from "@faro/contracts";
 import type { KernelContext, ServiceInstance } from "@faro/kernel";
+import { renderStoryHtml } from "@faro/story-view";
+import { readAdminToken, startAdmin, type AdminServer } from "./admin.js";
 import { writeFileAtomic } from "./atomic.js";
 import { buildStoryFile, type ReadEntry } from "./build.js";
 import type { WriterConfig } from "./config.js";
 import { InvalidStoryError, MalformedEntryError, ReadBackError } from "./errors.js";
 import { writerMetrics, type WriterMetrics } from "./metrics.js";
 import { storyFilePath } from "./paths.js";
-import { lastSeqOf, readIncidents, readStoryWindow, type ReadOptions } from "./readback.js";
+import { lastSeqOf, readIncidents, readInsights, readStoryWindow, type ReadOptions } from "./readback.js";
 import { scanRetention, type RetentionResult } from "./retention.js";
 
 /** Base name of the durable every replica shares (the kernel names it `<cluster>_writer`). */
@@ -32,6 +34,8 @@ export interface Writer extends ServiceInstance {
   flush(): Promise<number>;
   /** Runs one retention scan now. */
   retention(): Promise<RetentionResult>;
+  /** The admin API's URL while it runs (admin.enabled), else undefined. */
+  adminUrl(): string | undefined;
   /** The directory files are written to (absolute). */
   readonly dir: string;
   readonly writerMetrics: WriterMetrics;
@@ -106,6 +110,7 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
   let started = false;
   let consuming = false;
   let stopping: Promise<void> | undefined;
+  let admin: AdminServer | undefined;
 
   function readOpts(progress?: () => void): ReadOptions {
     return {
@@ -210,7 +215,10 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
         }
         const inc = await readIncidents(bus.js, bus.jsm, t, wantedIncidents(read.entries), readOpts(progress));
         if (inc.undecodable) metrics.undecodable.inc({ stream: FARO_INCIDENT.name }, inc.undecodable);
-        const built = buildStoryFile(read.entries, inc.contexts, buildOpts);
+        // The analyzer's insights about these incidents, when it runs (docs/analysis.md).
+        const ins = await readInsights(bus.js, bus.jsm, t, new Set(inc.contexts.map((c) => c.incidentId)), readOpts(progress));
+        if (ins.undecodable) metrics.undecodable.inc({ stream: FARO_INSIGHT.name }, ins.undecodable);
+        const built = buildStoryFile(read.entries, inc.contexts, buildOpts, ins.insights);
         const kind = built.closed ? "final" : "snapshot";
         const valid = validateStoryFile(built.file);
         if (!valid.ok) {
@@ -222,6 +230,7 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
           return "skipped";
         }
         await writeFileAtomic(file, built.json);
+        if (config.html.enabled) await writePage(file, built.file, kind);
         const bytes = Buffer.byteLength(built.json);
         metrics.filesWritten.inc({ kind });
         metrics.bytesWritten.inc(bytes);
@@ -245,6 +254,22 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
       }
       return "snapshot";
     });
+  }
+
+  /**
+   * The story's HTML page beside its file (html.enabled). The JSON file is the record: a page that cannot be
+   * rendered or written is counted and logged, and the file stays written.
+   */
+  async function writePage(file: string, story: StoryFile, kind: "final" | "snapshot"): Promise<void> {
+    const page = file.replace(/\.json$/, ".html");
+    try {
+      await writeFileAtomic(page, renderStoryHtml(story));
+      metrics.htmlPages.inc({ kind });
+    } catch (err) {
+      metrics.htmlFailures.inc();
+      service.errors.inc({ kind: "html" });
+      logger.warn({ err, file: page, storyId: story.storyId, window: story.window }, "story page not written");
+    }
   }
 
   async function snapshotDue(force: boolean): Promise<number> {
@@ -358,6 +383,9 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
     retentionTimer.unref();
     consuming = true;
     retentionTick();
+    // The admin API (off by default); the definition checked that a token is configured.
+    const adminToken = config.admin.enabled ? readAdminToken(config.admin) : undefined;
+    if (adminToken) admin = await startAdmin({ dir, host: config.admin.host, port: config.admin.port, token: adminToken, jsm: bus.jsm, logger, registry: service.registry });
     logger.info({ durable: group.name, dir, snapshotMs, concurrency: config.consumer.concurrency }, "writer consuming");
   }
 
@@ -367,6 +395,7 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
    */
   async function doStop(): Promise<void> {
     consuming = false;
+    await admin?.close();
     clearInterval(snapshotTimer);
     clearInterval(retentionTimer);
     await ticking;
@@ -388,6 +417,7 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
       return await snapshotDue(true);
     },
     retention,
+    adminUrl: () => admin?.url,
     dir,
     writerMetrics: metrics,
   };

@@ -39,6 +39,6 @@ describe("faro stories show", () => {
     const code = await new Promise((resolve) => child.on("exit", resolve));
     expect(code).toBe(0);
     expect(out).toContain("unread logs (lines lost): web-7d9f-zzzzz/app#0 gone_before_read");
-    expect(out).toMatch(/log\s+log of web-7d9f-zzzzz\/app \(restart 0\) not read: the pod was deleted before its log was read \[web-7d9f-zzzzz\/app\]/);
+    expect(out).toMatch(/log\s+web-7d9f-zzzzz\/app log of restart 0 lost: the pod was deleted before its log was read/);
   }, 30_000);
 });

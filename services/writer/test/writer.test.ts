@@ -164,7 +164,7 @@ describe("writer", () => {
     const w = await startWriter(dir, ["--snapshot.interval", "50ms"]);
     const consumers = async (stream: string) => {
       const names: string[] = [];
-      for await (const ci of bus.jsm.consumers.list(stream)) names.push(ci.name);
+      for await (const ci of bus.jsm.consumers.list(stream)) if (ci) names.push(ci.name); // null: deleted while listed
       return names;
     };
     // Sampled all along: snapshots and closes each read their window (and incidents) back with a consumer of their own.

@@ -5,40 +5,19 @@ import os from "node:os";
 import path from "node:path";
 import { parseDuration } from "@faro/config";
 import { validateStoryFile } from "@faro/contracts";
+import { discoverResources, getObject, KubeConfigError, loadKubeConfig, matchResourceSpec } from "@faro/kube";
 import { parseFlags, type Command } from "../command.js";
 import { CommandError, UsageError } from "../errors.js";
 import { startSession, type Session } from "../session.js";
 import { readStoryFiles, type ReadStory } from "../story-files.js";
-
-const KINDS: Record<string, string> = {
-  deploy: "Deployment",
-  deployment: "Deployment",
-  deployments: "Deployment",
-  sts: "StatefulSet",
-  statefulset: "StatefulSet",
-  statefulsets: "StatefulSet",
-  ds: "DaemonSet",
-  daemonset: "DaemonSet",
-  daemonsets: "DaemonSet",
-  rs: "ReplicaSet",
-  replicaset: "ReplicaSet",
-  replicasets: "ReplicaSet",
-  job: "Job",
-  jobs: "Job",
-  cj: "CronJob",
-  cronjob: "CronJob",
-  cronjobs: "CronJob",
-  po: "Pod",
-  pod: "Pod",
-  pods: "Pod",
-};
+import { kindOf } from "../story-lookup.js";
 
 /** `deploy/web` → { kind: "Deployment", name: "web" }; other kinds (CRDs) are taken as written. */
 export function parseTarget(s: string): { kind: string; name: string } {
   const slash = s.indexOf("/");
   if (slash <= 0 || slash === s.length - 1) throw new UsageError(`want <kind>/<name> (e.g. deploy/web), got "${s}"`, "capture");
   const k = s.slice(0, slash);
-  return { kind: KINDS[k.toLowerCase()] ?? k, name: s.slice(slash + 1) };
+  return { kind: kindOf(k)!, name: s.slice(slash + 1) };
 }
 
 /** The story of the target: a root workload of that kind and name, or (for a pod) the story holding that pod. Latest window first. */
@@ -49,6 +28,59 @@ export function findStory(stories: readonly ReadStory[], target: { kind: string;
       : s.story.workload?.kind.toLowerCase() === target.kind.toLowerCase() && s.story.workload.name === target.name,
   );
   return matches.sort((a, b) => b.story.window - a.story.window);
+}
+
+/**
+ * Fails fast, before any service starts, when the workload is not there: a kubeconfig that does not exist or a
+ * kind the cluster does not serve is a UsageError (exit 2); an unreachable API or a missing workload a
+ * CommandError (exit 1). One line each, saying what to do.
+ */
+export async function checkWorkload(o: { kubeconfig?: string; context?: string; namespace: string; target: { kind: string; name: string } }): Promise<void> {
+  let kc;
+  try {
+    kc = loadKubeConfig({ kubeconfig: o.kubeconfig, context: o.context });
+  } catch (err) {
+    if (err instanceof KubeConfigError) throw new UsageError(`${err.message} — pass --kubeconfig PATH of an existing kubeconfig (or set KUBECONFIG)`, "capture", { cause: err });
+    throw err;
+  }
+  const server = kc.getCurrentCluster()?.server ?? "(no server)";
+  let resources;
+  try {
+    resources = await discoverResources(kc);
+  } catch (err) {
+    throw new CommandError(`cannot reach the Kubernetes API at ${server} (${(err as Error).message}) — check --kubeconfig/--context${o.kubeconfig ? "" : " (none given: KUBECONFIG, then ~/.kube/config)"}`, "capture", { cause: err });
+  }
+  const info = matchResourceSpec(o.target.kind, resources)[0];
+  if (!info) throw new UsageError(`the cluster at ${server} serves no kind "${o.target.kind}" — use e.g. deploy/NAME, sts/NAME, ds/NAME, job/NAME, pod/NAME`, "capture");
+  let obj;
+  try {
+    obj = await getObject(kc, info.apiVersion, info.resource, info.namespaced ? o.namespace : undefined, o.target.name, { resources });
+  } catch (err) {
+    throw new CommandError(`cannot read ${info.resource}/${o.target.name} in ${o.namespace} from ${server}: ${(err as Error).message}`, "capture", { cause: err });
+  }
+  if (!obj) throw new CommandError(`${info.kind.toLowerCase()} "${o.target.name}" not found in namespace ${o.namespace} — list them with: kubectl get ${info.resource} -n ${o.namespace}`, "capture");
+}
+
+function mmss(ms: number): string {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** A countdown (or, without --for, the time watched) rewritten in place on stderr; nothing when it is not a terminal. */
+function countdown(what: string, forMs: number | undefined): () => void {
+  if (process.stderr.isTTY !== true) return () => undefined;
+  const started = Date.now();
+  const draw = () => {
+    const elapsed = Date.now() - started;
+    const time = forMs !== undefined ? `${mmss(forMs - elapsed)} left` : `${mmss(elapsed)} watched`;
+    process.stderr.write(`\r\x1b[2Kfaro capture: ${what} — ${time} (Ctrl-C to finish now)`);
+  };
+  draw();
+  const timer = setInterval(draw, 1000);
+  return () => {
+    clearInterval(timer);
+    process.stderr.write("\r\x1b[2K");
+  };
 }
 
 export const captureCommand: Command = {
@@ -76,7 +108,7 @@ export const captureCommand: Command = {
     );
     if (f.help) {
       io.out(
-        `usage: ${captureCommand.usage}\nRuns the five services in this process, watching only <namespace>, for --for (e.g. 5m) or until Ctrl-C; then writes the workload's story (JSON, docs/story-format.md) to FILE.`,
+        `usage: ${captureCommand.usage}\nRuns the pipeline services in this process, watching only <namespace>, for --for (e.g. 5m) or until Ctrl-C; then writes the workload's story (JSON, docs/story-format.md) to FILE.`,
       );
       return 0;
     }
@@ -92,6 +124,10 @@ export const captureCommand: Command = {
       if (forMs === undefined) throw new UsageError(`--for: not a duration: "${f.for}" (e.g. 30s, 5m)`, "capture");
     }
 
+    const kubeconfig = (f.kubeconfig as string | undefined) ?? process.env.FARO_KUBE_KUBECONFIG;
+    const context = (f.context as string | undefined) ?? process.env.FARO_KUBE_CONTEXT;
+    await checkWorkload({ kubeconfig, context, namespace, target });
+
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "faro-capture-"));
     let session: Session | undefined;
     try {
@@ -106,7 +142,9 @@ export const captureCommand: Command = {
         env: f.context ? { ...process.env, FARO_KUBE_CONTEXT: f.context as string } : process.env,
         onProgress: (s) => io.err(`faro capture: ${s}`),
       });
-      io.err(`faro capture: watching ${target.kind}/${target.name} in ${namespace}${forMs !== undefined ? ` for ${f.for}` : ""} (Ctrl-C to finish)`);
+      const what = `watching ${target.kind.toLowerCase()}/${target.name} in ${namespace}`;
+      if (process.stderr.isTTY !== true) io.err(`faro capture: ${what}${forMs !== undefined ? ` for ${f.for}` : ""} (Ctrl-C to finish)`);
+      const stopCountdown = countdown(what, forMs);
       await new Promise<void>((resolve) => {
         const timer = forMs !== undefined ? setTimeout(resolve, forMs) : undefined;
         const done = () => {
@@ -116,6 +154,7 @@ export const captureCommand: Command = {
         if (io.signal.aborted) done();
         else io.signal.addEventListener("abort", done, { once: true });
       });
+      stopCountdown();
       const code = await session.finish();
       session = undefined;
       const found = findStory(readStoryFiles(tmp), target);

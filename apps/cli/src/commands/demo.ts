@@ -1,4 +1,4 @@
-// `faro demo`: the simulated cluster with the `demo` scenario, the five services in-process and a live tail,
+// `faro demo`: the simulated cluster with the `demo` scenario, the pipeline services in-process and a live tail,
 // then a summary of the story files written.
 import fs from "node:fs";
 import os from "node:os";
@@ -50,7 +50,7 @@ export const demoCommand: Command = {
         [
           `usage: ${demoCommand.usage}`,
           "Starts a simulated cluster (shop: payments crash-looping, recommender OOMKilled, inventory on a bad image, a rollout",
-          `and a pod deletion), the five services in this process and a live view of incidents; when the scenario ends`,
+          `and a pod deletion), the pipeline services in this process and a live view of incidents; when the scenario ends`,
           "(or at Ctrl-C with --follow) it waits until the pipeline is drained, writes every story and prints a summary.",
           `  --speed X   simulated seconds per second (default ${DEFAULT_SPEED})`,
           "  --dir DIR   story files directory (default faro-data/stories)",

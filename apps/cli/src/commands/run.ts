@@ -7,7 +7,7 @@ import { isServiceName, loadService, SERVICE_NAMES } from "../services.js";
 
 export const runCommand: Command = {
   name: "run",
-  summary: "run one service (the container entrypoint): watcher, log-streamer, filter, correlator or writer",
+  summary: "run one service (the container entrypoint): ingester, watcher, log-streamer, filter, correlator, analyzer, writer or forwarder",
   usage: `faro run <${SERVICE_NAMES.join("|")}> [--config FILE] [--<setting>=VALUE ...]   (settings: docs/configuration.md; FARO_* env works too)`,
   async run(args, io) {
     const [name, ...rest] = args;

@@ -1,12 +1,13 @@
-// `faro up`: all five services in one process for local use, each still its own durable consumer on the bus.
+// `faro up`: every service in one process for local use, each still its own durable consumer on the bus.
 import { parseFlags, type Command } from "../command.js";
 import { loadPipelineConfig } from "../pipeline-config.js";
 import { startPipeline } from "../runner.js";
 import { createLogger } from "@faro/observability";
+import { startupGate } from "../quiet-log.js";
 
 export const upCommand: Command = {
   name: "up",
-  summary: "run all five services in one process (local use); Ctrl-C stops them in reverse order",
+  summary: "run every service in one process (local use); Ctrl-C stops them in reverse order",
   usage: "faro up [--kubeconfig PATH] [--context NAME] [--cluster NAME] [--nats URL] [--redis URL] [--config FILE] [--no-http] [--verbose]",
   async run(args, io) {
     const f = parseFlags(
@@ -27,11 +28,17 @@ export const upCommand: Command = {
     const loaded = await loadPipelineConfig({ configFile: f.config as string | undefined, env: process.env, overrides });
     // Quiet by default: services log warnings and errors (to stderr); --verbose gives their configured level.
     const levels = new Map(loaded.map((l) => [l.name as string, l.config.log.level]));
+    // Quiet start-up: the services' lines are held until all are ready (dropped on failure: one line says why).
+    const gate = f.verbose ? undefined : startupGate(process.stderr);
     const pipeline = await startPipeline(loaded, {
       http: !f["no-http"],
-      logger: (name) => createLogger({ service: name, level: f.verbose ? (levels.get(name) ?? "info") : "warn", pretty: false, destination: process.stderr }),
+      logger: (name) => createLogger({ service: name, level: f.verbose ? (levels.get(name) ?? "info") : "warn", pretty: false, destination: gate ?? process.stderr }),
       onStarted: (name) => io.err(`faro up: ${name} ready`),
+    }).catch((err: unknown) => {
+      gate?.discard();
+      throw err;
     });
+    gate?.open();
     io.err(`faro up: ${pipeline.services.map((s) => s.name).join(", ")} running (cluster ${loaded[0]!.config.cluster}); Ctrl-C to stop`);
     // A service that stops on its own (e.g. forced by a fatal error) takes the others down too.
     const firstStopped = Promise.race(pipeline.services.map((s) => s.handle.stopped.then(() => s.name)));

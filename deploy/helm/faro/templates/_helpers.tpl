@@ -23,6 +23,6 @@ The durable consumer each service shares across its replicas (for lag-based auto
 the cluster being the service's own `cluster` setting, else the common one. Called with (dict "name" … "cluster" …).
 */}}
 {{- define "faro.consumer" -}}
-{{- $m := dict "log-streamer" "FARO_RAW" "filter" "FARO_RAW" "correlator" "FARO_CLEAN" "writer" "FARO_STORY" -}}
+{{- $m := dict "log-streamer" "FARO_RAW" "filter" "FARO_RAW" "correlator" "FARO_CLEAN" "writer" "FARO_STORY" "analyzer" "FARO_INCIDENT" -}}
 {{- $stream := get $m .name -}}{{- if $stream -}}{{ $stream }}/{{ .cluster }}_{{ .name }}{{- end -}}
 {{- end -}}

@@ -1098,7 +1098,7 @@ export namespace faro {
             /** StoryEntry workload */
             workload?: (faro.v1.IWorkloadRef|null);
 
-            /** open | change | lifecycle | event | log | incident | close | snapshot */
+            /** open | change | lifecycle | event | log | incident | close | snapshot | security */
             entryKind?: (string|null);
 
             /** source time, RFC3339 */
@@ -1133,6 +1133,9 @@ export namespace faro {
 
             /** StoryEntry snapshot */
             snapshot?: (faro.v1.ISnapshotPayload|null);
+
+            /** StoryEntry security */
+            security?: (faro.v1.ISecurityPayload|null);
         }
 
         /**
@@ -1176,7 +1179,7 @@ export namespace faro {
             /** StoryEntry workload. */
             public workload?: (faro.v1.IWorkloadRef|null);
 
-            /** open | change | lifecycle | event | log | incident | close | snapshot */
+            /** open | change | lifecycle | event | log | incident | close | snapshot | security */
             public entryKind: string;
 
             /** source time, RFC3339 */
@@ -1212,8 +1215,11 @@ export namespace faro {
             /** StoryEntry snapshot. */
             public snapshot?: (faro.v1.ISnapshotPayload|null);
 
+            /** StoryEntry security. */
+            public security?: (faro.v1.ISecurityPayload|null);
+
             /** Exactly one case is set: the one named by entry_kind. */
-            public payload?: ("open"|"change"|"lifecycle"|"event"|"log"|"incident"|"close"|"snapshot");
+            public payload?: ("open"|"change"|"lifecycle"|"event"|"log"|"incident"|"close"|"snapshot"|"security");
 
             /**
              * Creates a new StoryEntry instance using the specified properties.
@@ -2304,6 +2310,143 @@ export namespace faro {
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
 
+        /** Properties of a SecurityPayload. */
+        interface ISecurityPayload {
+
+            /** falco | trivy | kyverno */
+            source?: (string|null);
+
+            /** Falco rule, CVE / check / secret rule id, Kyverno policy/rule */
+            rule?: (string|null);
+
+            /** critical | high | medium | low | info (normalised from the source's scale) */
+            severity?: (string|null);
+
+            /** the severity as the source spelt it (Falco priority, Trivy severity, ...) */
+            sourceSeverity?: (string|null);
+
+            /** one line: Falco output, CVE title, check title, policy result message */
+            title?: (string|null);
+
+            /** stable identity of the finding (dedupe, debounce) */
+            findingId?: (string|null);
+
+            /** the object the finding is about (a Pod, the report's owner, ...) */
+            subject?: (faro.v1.IObjectRef|null);
+
+            /** "" when not about one container */
+            container?: (string|null);
+
+            /** JSON object: the source's own fields (Falco output_fields, a vulnerability), redacted */
+            evidenceJson?: (string|null);
+
+            /** the report or Event the finding came from, "<Kind>/<name>"; "" for HTTP alerts */
+            report?: (string|null);
+        }
+
+        /**
+         * entry_kind "security": a security finding about an object of the story (docs/security.md): a Falco
+         * runtime alert, a Trivy Operator report item, a Kyverno policy result or a Kyverno policy Event.
+         */
+        class SecurityPayload implements ISecurityPayload {
+
+            /**
+             * Constructs a new SecurityPayload.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.ISecurityPayload);
+
+            /** falco | trivy | kyverno */
+            public source: string;
+
+            /** Falco rule, CVE / check / secret rule id, Kyverno policy/rule */
+            public rule: string;
+
+            /** critical | high | medium | low | info (normalised from the source's scale) */
+            public severity: string;
+
+            /** the severity as the source spelt it (Falco priority, Trivy severity, ...) */
+            public sourceSeverity: string;
+
+            /** one line: Falco output, CVE title, check title, policy result message */
+            public title: string;
+
+            /** stable identity of the finding (dedupe, debounce) */
+            public findingId: string;
+
+            /** the object the finding is about (a Pod, the report's owner, ...) */
+            public subject?: (faro.v1.IObjectRef|null);
+
+            /** "" when not about one container */
+            public container: string;
+
+            /** JSON object: the source's own fields (Falco output_fields, a vulnerability), redacted */
+            public evidenceJson: string;
+
+            /** the report or Event the finding came from, "<Kind>/<name>"; "" for HTTP alerts */
+            public report: string;
+
+            /**
+             * Creates a new SecurityPayload instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns SecurityPayload instance
+             */
+            public static create(properties?: faro.v1.ISecurityPayload): faro.v1.SecurityPayload;
+
+            /**
+             * Encodes the specified SecurityPayload message. Does not implicitly {@link faro.v1.SecurityPayload.verify|verify} messages.
+             * @param message SecurityPayload message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.ISecurityPayload, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a SecurityPayload message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns SecurityPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.SecurityPayload;
+
+            /**
+             * Verifies a SecurityPayload message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a SecurityPayload message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns SecurityPayload
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.SecurityPayload;
+
+            /**
+             * Creates a plain object from a SecurityPayload message. Also converts values to other types if specified.
+             * @param message SecurityPayload
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.SecurityPayload, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this SecurityPayload to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for SecurityPayload
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
         /** Properties of an EventSummary. */
         interface IEventSummary {
 
@@ -2690,6 +2833,27 @@ export namespace faro {
 
             /** IncidentContext recentChanges */
             recentChanges?: (faro.v1.IChange[]|null);
+
+            /** init | sidecar | regular | ephemeral; "" for pod- or object-level incidents (docs/incidents.md). */
+            containerType?: (string|null);
+
+            /**
+             * True when the status already recorded the failure when Faro first saw the object (it happened
+             * before Faro looked); k8s_timestamp is then the time the status gives, not the time Faro saw it.
+             */
+            observedAfterTheFact?: (boolean|null);
+
+            /** The conditions, Events or status fields that triggered the incident. */
+            evidence?: (faro.v1.IEvidence[]|null);
+
+            /** Node-level incidents: the pods on the node when it was detected. */
+            affectedPods?: (faro.v1.IPodInstance[]|null);
+
+            /** Wall-clock time (RFC3339) the correlator published this version; detected_at is the cluster's clock. */
+            receivedAt?: (string|null);
+
+            /** repeats within this window count into repeat_count */
+            debounceWindowMs?: (number|null);
         }
 
         /** Everything needed to act on a failure, redacted, published on faro.v1.incident.*. */
@@ -2779,6 +2943,27 @@ export namespace faro {
             /** IncidentContext recentChanges. */
             public recentChanges: faro.v1.IChange[];
 
+            /** init | sidecar | regular | ephemeral; "" for pod- or object-level incidents (docs/incidents.md). */
+            public containerType: string;
+
+            /**
+             * True when the status already recorded the failure when Faro first saw the object (it happened
+             * before Faro looked); k8s_timestamp is then the time the status gives, not the time Faro saw it.
+             */
+            public observedAfterTheFact: boolean;
+
+            /** The conditions, Events or status fields that triggered the incident. */
+            public evidence: faro.v1.IEvidence[];
+
+            /** Node-level incidents: the pods on the node when it was detected. */
+            public affectedPods: faro.v1.IPodInstance[];
+
+            /** Wall-clock time (RFC3339) the correlator published this version; detected_at is the cluster's clock. */
+            public receivedAt: string;
+
+            /** repeats within this window count into repeat_count */
+            public debounceWindowMs: number;
+
             /**
              * Creates a new IncidentContext instance using the specified properties.
              * @param [properties] Properties to set
@@ -2834,6 +3019,525 @@ export namespace faro {
 
             /**
              * Gets the default type url for IncidentContext
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an Evidence. */
+        interface IEvidence {
+
+            /** condition | event | status */
+            source?: (string|null);
+
+            /** Kind/name (namespace-less) */
+            object?: (string|null);
+
+            /** e.g. status.conditions[MemoryPressure], status.containerStatuses[app].lastState.terminated */
+            field?: (string|null);
+
+            /** Evidence reason */
+            reason?: (string|null);
+
+            /** Evidence message */
+            message?: (string|null);
+
+            /** RFC3339, the object's own time */
+            time?: (string|null);
+
+            /** the condition status, the exit code, the Event count… */
+            value?: (string|null);
+        }
+
+        /** One fact behind an incident: a condition, an Event, or a field of an object's status. */
+        class Evidence implements IEvidence {
+
+            /**
+             * Constructs a new Evidence.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IEvidence);
+
+            /** condition | event | status */
+            public source: string;
+
+            /** Kind/name (namespace-less) */
+            public object: string;
+
+            /** e.g. status.conditions[MemoryPressure], status.containerStatuses[app].lastState.terminated */
+            public field: string;
+
+            /** Evidence reason. */
+            public reason: string;
+
+            /** Evidence message. */
+            public message: string;
+
+            /** RFC3339, the object's own time */
+            public time: string;
+
+            /** the condition status, the exit code, the Event count… */
+            public value: string;
+
+            /**
+             * Creates a new Evidence instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Evidence instance
+             */
+            public static create(properties?: faro.v1.IEvidence): faro.v1.Evidence;
+
+            /**
+             * Encodes the specified Evidence message. Does not implicitly {@link faro.v1.Evidence.verify|verify} messages.
+             * @param message Evidence message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IEvidence, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an Evidence message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Evidence
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.Evidence;
+
+            /**
+             * Verifies an Evidence message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an Evidence message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Evidence
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.Evidence;
+
+            /**
+             * Creates a plain object from an Evidence message. Also converts values to other types if specified.
+             * @param message Evidence
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.Evidence, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Evidence to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for Evidence
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an EvidenceRef. */
+        interface IEvidenceRef {
+
+            /** log_tail | previous_log | event | manifest | change | evidence | field */
+            kind?: (string|null);
+
+            /** position in the incident's list named by kind (log_tail, previous_log, events, manifests, recent_changes, evidence); 0 for field */
+            index?: (number|null);
+
+            /**
+             * manifest: a JSON pointer into manifests[index].json (e.g. /spec/containers/0/resources/limits/memory);
+             * event: the EventSummary field (reason | message); field: the IncidentContext field (exit_code, message, ...); else "".
+             */
+            path?: (string|null);
+
+            /** the value found there, as text */
+            quote?: (string|null);
+        }
+
+        /**
+         * A reference into an IncidentContext: one thing an insight rests on (docs/analysis.md). It resolves by
+         * `kind` and `index` (and `path`), and `quote` is the text found there, so a reader can check it.
+         */
+        class EvidenceRef implements IEvidenceRef {
+
+            /**
+             * Constructs a new EvidenceRef.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IEvidenceRef);
+
+            /** log_tail | previous_log | event | manifest | change | evidence | field */
+            public kind: string;
+
+            /** position in the incident's list named by kind (log_tail, previous_log, events, manifests, recent_changes, evidence); 0 for field */
+            public index: number;
+
+            /**
+             * manifest: a JSON pointer into manifests[index].json (e.g. /spec/containers/0/resources/limits/memory);
+             * event: the EventSummary field (reason | message); field: the IncidentContext field (exit_code, message, ...); else "".
+             */
+            public path: string;
+
+            /** the value found there, as text */
+            public quote: string;
+
+            /**
+             * Creates a new EvidenceRef instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns EvidenceRef instance
+             */
+            public static create(properties?: faro.v1.IEvidenceRef): faro.v1.EvidenceRef;
+
+            /**
+             * Encodes the specified EvidenceRef message. Does not implicitly {@link faro.v1.EvidenceRef.verify|verify} messages.
+             * @param message EvidenceRef message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IEvidenceRef, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an EvidenceRef message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns EvidenceRef
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.EvidenceRef;
+
+            /**
+             * Verifies an EvidenceRef message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an EvidenceRef message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns EvidenceRef
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.EvidenceRef;
+
+            /**
+             * Creates a plain object from an EvidenceRef message. Also converts values to other types if specified.
+             * @param message EvidenceRef
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.EvidenceRef, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this EvidenceRef to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for EvidenceRef
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of a Finding. */
+        interface IFinding {
+
+            /** builtin:<name> | llm:<provider> */
+            analyzer?: (string|null);
+
+            /** Finding probableCause */
+            probableCause?: (string|null);
+
+            /** Finding evidence */
+            evidence?: (faro.v1.IEvidenceRef[]|null);
+
+            /** Finding nextSteps */
+            nextSteps?: (string[]|null);
+
+            /** 0..1 */
+            confidence?: (number|null);
+        }
+
+        /** One analyzer's conclusion about an incident. */
+        class Finding implements IFinding {
+
+            /**
+             * Constructs a new Finding.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IFinding);
+
+            /** builtin:<name> | llm:<provider> */
+            public analyzer: string;
+
+            /** Finding probableCause. */
+            public probableCause: string;
+
+            /** Finding evidence. */
+            public evidence: faro.v1.IEvidenceRef[];
+
+            /** Finding nextSteps. */
+            public nextSteps: string[];
+
+            /** 0..1 */
+            public confidence: number;
+
+            /**
+             * Creates a new Finding instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Finding instance
+             */
+            public static create(properties?: faro.v1.IFinding): faro.v1.Finding;
+
+            /**
+             * Encodes the specified Finding message. Does not implicitly {@link faro.v1.Finding.verify|verify} messages.
+             * @param message Finding message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IFinding, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes a Finding message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Finding
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.Finding;
+
+            /**
+             * Verifies a Finding message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates a Finding message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Finding
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.Finding;
+
+            /**
+             * Creates a plain object from a Finding message. Also converts values to other types if specified.
+             * @param message Finding
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.Finding, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Finding to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for Finding
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an Insight. */
+        interface IInsight {
+
+            /** Insight schemaVersion */
+            schemaVersion?: (number|null);
+
+            /** Insight incidentId */
+            incidentId?: (string|null);
+
+            /** the incident revision analysed */
+            repeatCount?: (number|null);
+
+            /** Insight storyId */
+            storyId?: (string|null);
+
+            /** Insight tenant */
+            tenant?: (string|null);
+
+            /** Insight cluster */
+            cluster?: (string|null);
+
+            /** Insight namespace */
+            namespace?: (string|null);
+
+            /** the incident's reason */
+            reason?: (string|null);
+
+            /** who concluded: builtin:<name> (builtin:none when no analyzer matched) | llm:<provider> */
+            analyzer?: (string|null);
+
+            /** Insight probableCause */
+            probableCause?: (string|null);
+
+            /** Insight evidence */
+            evidence?: (faro.v1.IEvidenceRef[]|null);
+
+            /** Insight nextSteps */
+            nextSteps?: (string[]|null);
+
+            /** 0..1 */
+            confidence?: (number|null);
+
+            /** weaker findings of other built-in analyzers on the same revision */
+            otherFindings?: (faro.v1.IFinding[]|null);
+
+            /** llm: the prompt sent (redacted incident content only) */
+            prompt?: (string|null);
+
+            /** llm: the model's answer as received */
+            answer?: (string|null);
+
+            /** llm: the model that answered */
+            model?: (string|null);
+
+            /** RFC3339 with milliseconds */
+            createdAt?: (string|null);
+
+            /** the incident fingerprint (LLM answers are cached by it) */
+            fingerprint?: (string|null);
+        }
+
+        /**
+         * The analysis of one incident revision (incident_id + repeat_count), published by the analyzer on
+         * faro.v1.insight.<tenant>.<cluster>.<namespace>.<storyId>. The built-in analyzers publish one per revision;
+         * an LLM provider, when configured, publishes its own (analyzer llm:<provider>).
+         */
+        class Insight implements IInsight {
+
+            /**
+             * Constructs a new Insight.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IInsight);
+
+            /** Insight schemaVersion. */
+            public schemaVersion: number;
+
+            /** Insight incidentId. */
+            public incidentId: string;
+
+            /** the incident revision analysed */
+            public repeatCount: number;
+
+            /** Insight storyId. */
+            public storyId: string;
+
+            /** Insight tenant. */
+            public tenant: string;
+
+            /** Insight cluster. */
+            public cluster: string;
+
+            /** Insight namespace. */
+            public namespace: string;
+
+            /** the incident's reason */
+            public reason: string;
+
+            /** who concluded: builtin:<name> (builtin:none when no analyzer matched) | llm:<provider> */
+            public analyzer: string;
+
+            /** Insight probableCause. */
+            public probableCause: string;
+
+            /** Insight evidence. */
+            public evidence: faro.v1.IEvidenceRef[];
+
+            /** Insight nextSteps. */
+            public nextSteps: string[];
+
+            /** 0..1 */
+            public confidence: number;
+
+            /** weaker findings of other built-in analyzers on the same revision */
+            public otherFindings: faro.v1.IFinding[];
+
+            /** llm: the prompt sent (redacted incident content only) */
+            public prompt: string;
+
+            /** llm: the model's answer as received */
+            public answer: string;
+
+            /** llm: the model that answered */
+            public model: string;
+
+            /** RFC3339 with milliseconds */
+            public createdAt: string;
+
+            /** the incident fingerprint (LLM answers are cached by it) */
+            public fingerprint: string;
+
+            /**
+             * Creates a new Insight instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Insight instance
+             */
+            public static create(properties?: faro.v1.IInsight): faro.v1.Insight;
+
+            /**
+             * Encodes the specified Insight message. Does not implicitly {@link faro.v1.Insight.verify|verify} messages.
+             * @param message Insight message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IInsight, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an Insight message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Insight
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.Insight;
+
+            /**
+             * Verifies an Insight message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an Insight message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Insight
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.Insight;
+
+            /**
+             * Creates a plain object from an Insight message. Also converts values to other types if specified.
+             * @param message Insight
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.Insight, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Insight to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for Insight
              * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
              * @returns The default type url
              */
@@ -2974,6 +3678,211 @@ export namespace faro {
 
             /**
              * Gets the default type url for DeadLetter
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an IncidentDelivery. */
+        interface IIncidentDelivery {
+
+            /** IncidentDelivery schemaVersion */
+            schemaVersion?: (number|null);
+
+            /** IncidentDelivery idempotencyKey */
+            idempotencyKey?: (string|null);
+
+            /** the forwarder's sink name */
+            sink?: (string|null);
+
+            /** IncidentDelivery incident */
+            incident?: (faro.v1.IIncidentContext|null);
+        }
+
+        /**
+         * One incident sent by the forwarder's gRPC sink (docs/forwarder.md). idempotency_key is
+         * "<incident_id>:<repeat_count>": a repeat of an incident has the same incident_id and a higher repeat_count.
+         */
+        class IncidentDelivery implements IIncidentDelivery {
+
+            /**
+             * Constructs a new IncidentDelivery.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IIncidentDelivery);
+
+            /** IncidentDelivery schemaVersion. */
+            public schemaVersion: number;
+
+            /** IncidentDelivery idempotencyKey. */
+            public idempotencyKey: string;
+
+            /** the forwarder's sink name */
+            public sink: string;
+
+            /** IncidentDelivery incident. */
+            public incident?: (faro.v1.IIncidentContext|null);
+
+            /**
+             * Creates a new IncidentDelivery instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns IncidentDelivery instance
+             */
+            public static create(properties?: faro.v1.IIncidentDelivery): faro.v1.IncidentDelivery;
+
+            /**
+             * Encodes the specified IncidentDelivery message. Does not implicitly {@link faro.v1.IncidentDelivery.verify|verify} messages.
+             * @param message IncidentDelivery message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IIncidentDelivery, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an IncidentDelivery message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns IncidentDelivery
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.IncidentDelivery;
+
+            /**
+             * Verifies an IncidentDelivery message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an IncidentDelivery message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns IncidentDelivery
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.IncidentDelivery;
+
+            /**
+             * Creates a plain object from an IncidentDelivery message. Also converts values to other types if specified.
+             * @param message IncidentDelivery
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.IncidentDelivery, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this IncidentDelivery to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for IncidentDelivery
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
+
+        /** Properties of an IncidentAck. */
+        interface IIncidentAck {
+
+            /** IncidentAck schemaVersion */
+            schemaVersion?: (number|null);
+
+            /** IncidentAck idempotencyKey */
+            idempotencyKey?: (string|null);
+
+            /** IncidentAck accepted */
+            accepted?: (boolean|null);
+
+            /** accepted = false and retrying can never help: dead-lettered */
+            permanent?: (boolean|null);
+
+            /** IncidentAck error */
+            error?: (string|null);
+        }
+
+        /** The receiver's answer to one IncidentDelivery; the forwarder acks the bus only on accepted = true. */
+        class IncidentAck implements IIncidentAck {
+
+            /**
+             * Constructs a new IncidentAck.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IIncidentAck);
+
+            /** IncidentAck schemaVersion. */
+            public schemaVersion: number;
+
+            /** IncidentAck idempotencyKey. */
+            public idempotencyKey: string;
+
+            /** IncidentAck accepted. */
+            public accepted: boolean;
+
+            /** accepted = false and retrying can never help: dead-lettered */
+            public permanent: boolean;
+
+            /** IncidentAck error. */
+            public error: string;
+
+            /**
+             * Creates a new IncidentAck instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns IncidentAck instance
+             */
+            public static create(properties?: faro.v1.IIncidentAck): faro.v1.IncidentAck;
+
+            /**
+             * Encodes the specified IncidentAck message. Does not implicitly {@link faro.v1.IncidentAck.verify|verify} messages.
+             * @param message IncidentAck message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IIncidentAck, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an IncidentAck message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns IncidentAck
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.IncidentAck;
+
+            /**
+             * Verifies an IncidentAck message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an IncidentAck message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns IncidentAck
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.IncidentAck;
+
+            /**
+             * Creates a plain object from an IncidentAck message. Also converts values to other types if specified.
+             * @param message IncidentAck
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.IncidentAck, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this IncidentAck to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for IncidentAck
              * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
              * @returns The default type url
              */

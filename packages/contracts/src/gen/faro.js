@@ -3608,7 +3608,7 @@ export const faro = $root.faro = (() => {
              * @property {string|null} [cluster] StoryEntry cluster
              * @property {string|null} [namespace] StoryEntry namespace
              * @property {faro.v1.IWorkloadRef|null} [workload] StoryEntry workload
-             * @property {string|null} [entryKind] open | change | lifecycle | event | log | incident | close | snapshot
+             * @property {string|null} [entryKind] open | change | lifecycle | event | log | incident | close | snapshot | security
              * @property {string|null} [timestamp] source time, RFC3339
              * @property {faro.v1.IPodInstance|null} [pod] absent when the entry is not about one pod
              * @property {string|null} [summary] StoryEntry summary
@@ -3620,6 +3620,7 @@ export const faro = $root.faro = (() => {
              * @property {faro.v1.IIncidentPayload|null} [incident] StoryEntry incident
              * @property {faro.v1.IClosePayload|null} [close] StoryEntry close
              * @property {faro.v1.ISnapshotPayload|null} [snapshot] StoryEntry snapshot
+             * @property {faro.v1.ISecurityPayload|null} [security] StoryEntry security
              */
 
             /**
@@ -3713,7 +3714,7 @@ export const faro = $root.faro = (() => {
             StoryEntry.prototype.workload = null;
 
             /**
-             * open | change | lifecycle | event | log | incident | close | snapshot
+             * open | change | lifecycle | event | log | incident | close | snapshot | security
              * @member {string} entryKind
              * @memberof faro.v1.StoryEntry
              * @instance
@@ -3808,17 +3809,25 @@ export const faro = $root.faro = (() => {
              */
             StoryEntry.prototype.snapshot = null;
 
+            /**
+             * StoryEntry security.
+             * @member {faro.v1.ISecurityPayload|null|undefined} security
+             * @memberof faro.v1.StoryEntry
+             * @instance
+             */
+            StoryEntry.prototype.security = null;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
             /**
              * Exactly one case is set: the one named by entry_kind.
-             * @member {"open"|"change"|"lifecycle"|"event"|"log"|"incident"|"close"|"snapshot"|undefined} payload
+             * @member {"open"|"change"|"lifecycle"|"event"|"log"|"incident"|"close"|"snapshot"|"security"|undefined} payload
              * @memberof faro.v1.StoryEntry
              * @instance
              */
             Object.defineProperty(StoryEntry.prototype, "payload", {
-                get: $util.oneOfGetter($oneOfFields = ["open", "change", "lifecycle", "event", "log", "incident", "close", "snapshot"]),
+                get: $util.oneOfGetter($oneOfFields = ["open", "change", "lifecycle", "event", "log", "incident", "close", "snapshot", "security"]),
                 set: $util.oneOfSetter($oneOfFields)
             });
 
@@ -3892,6 +3901,8 @@ export const faro = $root.faro = (() => {
                     $root.faro.v1.ClosePayload.encode(message.close, writer.uint32(/* id 21, wireType 2 =*/170).fork(), q + 1).ldelim();
                 if (message.snapshot != null && Object.hasOwnProperty.call(message, "snapshot"))
                     $root.faro.v1.SnapshotPayload.encode(message.snapshot, writer.uint32(/* id 22, wireType 2 =*/178).fork(), q + 1).ldelim();
+                if (message.security != null && Object.hasOwnProperty.call(message, "security"))
+                    $root.faro.v1.SecurityPayload.encode(message.security, writer.uint32(/* id 23, wireType 2 =*/186).fork(), q + 1).ldelim();
                 return writer;
             };
 
@@ -4011,6 +4022,10 @@ export const faro = $root.faro = (() => {
                         }
                     case 22: {
                             message.snapshot = $root.faro.v1.SnapshotPayload.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 23: {
+                            message.security = $root.faro.v1.SecurityPayload.decode(reader, reader.uint32(), undefined, long + 1);
                             break;
                         }
                     default:
@@ -4163,6 +4178,16 @@ export const faro = $root.faro = (() => {
                             return "snapshot." + error;
                     }
                 }
+                if (message.security != null && Object.hasOwnProperty.call(message, "security")) {
+                    if (properties.payload === 1)
+                        return "payload: multiple values";
+                    properties.payload = 1;
+                    {
+                        let error = $root.faro.v1.SecurityPayload.verify(message.security, long + 1);
+                        if (error)
+                            return "security." + error;
+                    }
+                }
                 return null;
             };
 
@@ -4262,6 +4287,11 @@ export const faro = $root.faro = (() => {
                     if (!$util.isObject(object.snapshot))
                         throw TypeError(".faro.v1.StoryEntry.snapshot: object expected");
                     message.snapshot = $root.faro.v1.SnapshotPayload.fromObject(object.snapshot, long + 1);
+                }
+                if (object.security != null) {
+                    if (!$util.isObject(object.security))
+                        throw TypeError(".faro.v1.StoryEntry.security: object expected");
+                    message.security = $root.faro.v1.SecurityPayload.fromObject(object.security, long + 1);
                 }
                 return message;
             };
@@ -4372,6 +4402,11 @@ export const faro = $root.faro = (() => {
                     object.snapshot = $root.faro.v1.SnapshotPayload.toObject(message.snapshot, options, q + 1);
                     if (options.oneofs)
                         object.payload = "snapshot";
+                }
+                if (message.security != null && Object.hasOwnProperty.call(message, "security")) {
+                    object.security = $root.faro.v1.SecurityPayload.toObject(message.security, options, q + 1);
+                    if (options.oneofs)
+                        object.payload = "security";
                 }
                 return object;
             };
@@ -7520,6 +7555,433 @@ export const faro = $root.faro = (() => {
             return SnapshotPayload;
         })();
 
+        v1.SecurityPayload = (function() {
+
+            /**
+             * Properties of a SecurityPayload.
+             * @memberof faro.v1
+             * @interface ISecurityPayload
+             * @property {string|null} [source] falco | trivy | kyverno
+             * @property {string|null} [rule] Falco rule, CVE / check / secret rule id, Kyverno policy/rule
+             * @property {string|null} [severity] critical | high | medium | low | info (normalised from the source's scale)
+             * @property {string|null} [sourceSeverity] the severity as the source spelt it (Falco priority, Trivy severity, ...)
+             * @property {string|null} [title] one line: Falco output, CVE title, check title, policy result message
+             * @property {string|null} [findingId] stable identity of the finding (dedupe, debounce)
+             * @property {faro.v1.IObjectRef|null} [subject] the object the finding is about (a Pod, the report's owner, ...)
+             * @property {string|null} [container] "" when not about one container
+             * @property {string|null} [evidenceJson] JSON object: the source's own fields (Falco output_fields, a vulnerability), redacted
+             * @property {string|null} [report] the report or Event the finding came from, "<Kind>/<name>"; "" for HTTP alerts
+             */
+
+            /**
+             * Constructs a new SecurityPayload.
+             * @memberof faro.v1
+             * @classdesc entry_kind "security": a security finding about an object of the story (docs/security.md): a Falco
+             * runtime alert, a Trivy Operator report item, a Kyverno policy result or a Kyverno policy Event.
+             * @implements ISecurityPayload
+             * @constructor
+             * @param {faro.v1.ISecurityPayload=} [properties] Properties to set
+             */
+            function SecurityPayload(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * falco | trivy | kyverno
+             * @member {string} source
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.source = "";
+
+            /**
+             * Falco rule, CVE / check / secret rule id, Kyverno policy/rule
+             * @member {string} rule
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.rule = "";
+
+            /**
+             * critical | high | medium | low | info (normalised from the source's scale)
+             * @member {string} severity
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.severity = "";
+
+            /**
+             * the severity as the source spelt it (Falco priority, Trivy severity, ...)
+             * @member {string} sourceSeverity
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.sourceSeverity = "";
+
+            /**
+             * one line: Falco output, CVE title, check title, policy result message
+             * @member {string} title
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.title = "";
+
+            /**
+             * stable identity of the finding (dedupe, debounce)
+             * @member {string} findingId
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.findingId = "";
+
+            /**
+             * the object the finding is about (a Pod, the report's owner, ...)
+             * @member {faro.v1.IObjectRef|null|undefined} subject
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.subject = null;
+
+            /**
+             * "" when not about one container
+             * @member {string} container
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.container = "";
+
+            /**
+             * JSON object: the source's own fields (Falco output_fields, a vulnerability), redacted
+             * @member {string} evidenceJson
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.evidenceJson = "";
+
+            /**
+             * the report or Event the finding came from, "<Kind>/<name>"; "" for HTTP alerts
+             * @member {string} report
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             */
+            SecurityPayload.prototype.report = "";
+
+            /**
+             * Creates a new SecurityPayload instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.SecurityPayload
+             * @static
+             * @param {faro.v1.ISecurityPayload=} [properties] Properties to set
+             * @returns {faro.v1.SecurityPayload} SecurityPayload instance
+             */
+            SecurityPayload.create = function create(properties) {
+                return new SecurityPayload(properties);
+            };
+
+            /**
+             * Encodes the specified SecurityPayload message. Does not implicitly {@link faro.v1.SecurityPayload.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.SecurityPayload
+             * @static
+             * @param {faro.v1.ISecurityPayload} message SecurityPayload message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            SecurityPayload.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.source);
+                if (message.rule != null && Object.hasOwnProperty.call(message, "rule"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.rule);
+                if (message.severity != null && Object.hasOwnProperty.call(message, "severity"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.severity);
+                if (message.sourceSeverity != null && Object.hasOwnProperty.call(message, "sourceSeverity"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.sourceSeverity);
+                if (message.title != null && Object.hasOwnProperty.call(message, "title"))
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.title);
+                if (message.findingId != null && Object.hasOwnProperty.call(message, "findingId"))
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.findingId);
+                if (message.subject != null && Object.hasOwnProperty.call(message, "subject"))
+                    $root.faro.v1.ObjectRef.encode(message.subject, writer.uint32(/* id 7, wireType 2 =*/58).fork(), q + 1).ldelim();
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.container);
+                if (message.evidenceJson != null && Object.hasOwnProperty.call(message, "evidenceJson"))
+                    writer.uint32(/* id 9, wireType 2 =*/74).string(message.evidenceJson);
+                if (message.report != null && Object.hasOwnProperty.call(message, "report"))
+                    writer.uint32(/* id 10, wireType 2 =*/82).string(message.report);
+                return writer;
+            };
+
+            /**
+             * Decodes a SecurityPayload message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.SecurityPayload
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.SecurityPayload} SecurityPayload
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            SecurityPayload.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.SecurityPayload();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.source = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.rule = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.severity = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.sourceSeverity = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.title = reader.string();
+                            break;
+                        }
+                    case 6: {
+                            message.findingId = reader.string();
+                            break;
+                        }
+                    case 7: {
+                            message.subject = $root.faro.v1.ObjectRef.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 8: {
+                            message.container = reader.string();
+                            break;
+                        }
+                    case 9: {
+                            message.evidenceJson = reader.string();
+                            break;
+                        }
+                    case 10: {
+                            message.report = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies a SecurityPayload message.
+             * @function verify
+             * @memberof faro.v1.SecurityPayload
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            SecurityPayload.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    if (!$util.isString(message.source))
+                        return "source: string expected";
+                if (message.rule != null && Object.hasOwnProperty.call(message, "rule"))
+                    if (!$util.isString(message.rule))
+                        return "rule: string expected";
+                if (message.severity != null && Object.hasOwnProperty.call(message, "severity"))
+                    if (!$util.isString(message.severity))
+                        return "severity: string expected";
+                if (message.sourceSeverity != null && Object.hasOwnProperty.call(message, "sourceSeverity"))
+                    if (!$util.isString(message.sourceSeverity))
+                        return "sourceSeverity: string expected";
+                if (message.title != null && Object.hasOwnProperty.call(message, "title"))
+                    if (!$util.isString(message.title))
+                        return "title: string expected";
+                if (message.findingId != null && Object.hasOwnProperty.call(message, "findingId"))
+                    if (!$util.isString(message.findingId))
+                        return "findingId: string expected";
+                if (message.subject != null && Object.hasOwnProperty.call(message, "subject")) {
+                    let error = $root.faro.v1.ObjectRef.verify(message.subject, long + 1);
+                    if (error)
+                        return "subject." + error;
+                }
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    if (!$util.isString(message.container))
+                        return "container: string expected";
+                if (message.evidenceJson != null && Object.hasOwnProperty.call(message, "evidenceJson"))
+                    if (!$util.isString(message.evidenceJson))
+                        return "evidenceJson: string expected";
+                if (message.report != null && Object.hasOwnProperty.call(message, "report"))
+                    if (!$util.isString(message.report))
+                        return "report: string expected";
+                return null;
+            };
+
+            /**
+             * Creates a SecurityPayload message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.SecurityPayload
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.SecurityPayload} SecurityPayload
+             */
+            SecurityPayload.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.SecurityPayload)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.SecurityPayload: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.SecurityPayload();
+                if (object.source != null)
+                    message.source = String(object.source);
+                if (object.rule != null)
+                    message.rule = String(object.rule);
+                if (object.severity != null)
+                    message.severity = String(object.severity);
+                if (object.sourceSeverity != null)
+                    message.sourceSeverity = String(object.sourceSeverity);
+                if (object.title != null)
+                    message.title = String(object.title);
+                if (object.findingId != null)
+                    message.findingId = String(object.findingId);
+                if (object.subject != null) {
+                    if (!$util.isObject(object.subject))
+                        throw TypeError(".faro.v1.SecurityPayload.subject: object expected");
+                    message.subject = $root.faro.v1.ObjectRef.fromObject(object.subject, long + 1);
+                }
+                if (object.container != null)
+                    message.container = String(object.container);
+                if (object.evidenceJson != null)
+                    message.evidenceJson = String(object.evidenceJson);
+                if (object.report != null)
+                    message.report = String(object.report);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a SecurityPayload message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.SecurityPayload
+             * @static
+             * @param {faro.v1.SecurityPayload} message SecurityPayload
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            SecurityPayload.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.source = "";
+                    object.rule = "";
+                    object.severity = "";
+                    object.sourceSeverity = "";
+                    object.title = "";
+                    object.findingId = "";
+                    object.subject = null;
+                    object.container = "";
+                    object.evidenceJson = "";
+                    object.report = "";
+                }
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    object.source = message.source;
+                if (message.rule != null && Object.hasOwnProperty.call(message, "rule"))
+                    object.rule = message.rule;
+                if (message.severity != null && Object.hasOwnProperty.call(message, "severity"))
+                    object.severity = message.severity;
+                if (message.sourceSeverity != null && Object.hasOwnProperty.call(message, "sourceSeverity"))
+                    object.sourceSeverity = message.sourceSeverity;
+                if (message.title != null && Object.hasOwnProperty.call(message, "title"))
+                    object.title = message.title;
+                if (message.findingId != null && Object.hasOwnProperty.call(message, "findingId"))
+                    object.findingId = message.findingId;
+                if (message.subject != null && Object.hasOwnProperty.call(message, "subject"))
+                    object.subject = $root.faro.v1.ObjectRef.toObject(message.subject, options, q + 1);
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    object.container = message.container;
+                if (message.evidenceJson != null && Object.hasOwnProperty.call(message, "evidenceJson"))
+                    object.evidenceJson = message.evidenceJson;
+                if (message.report != null && Object.hasOwnProperty.call(message, "report"))
+                    object.report = message.report;
+                return object;
+            };
+
+            /**
+             * Converts this SecurityPayload to JSON.
+             * @function toJSON
+             * @memberof faro.v1.SecurityPayload
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            SecurityPayload.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for SecurityPayload
+             * @function getTypeUrl
+             * @memberof faro.v1.SecurityPayload
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            SecurityPayload.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.SecurityPayload";
+            };
+
+            return SecurityPayload;
+        })();
+
         v1.EventSummary = (function() {
 
             /**
@@ -8447,6 +8909,13 @@ export const faro = $root.faro = (() => {
              * @property {Array.<faro.v1.IEventSummary>|null} [events] IncidentContext events
              * @property {Array.<faro.v1.IManifest>|null} [manifests] IncidentContext manifests
              * @property {Array.<faro.v1.IChange>|null} [recentChanges] IncidentContext recentChanges
+             * @property {string|null} [containerType] init | sidecar | regular | ephemeral; "" for pod- or object-level incidents (docs/incidents.md).
+             * @property {boolean|null} [observedAfterTheFact] True when the status already recorded the failure when Faro first saw the object (it happened
+             * before Faro looked); k8s_timestamp is then the time the status gives, not the time Faro saw it.
+             * @property {Array.<faro.v1.IEvidence>|null} [evidence] The conditions, Events or status fields that triggered the incident.
+             * @property {Array.<faro.v1.IPodInstance>|null} [affectedPods] Node-level incidents: the pods on the node when it was detected.
+             * @property {string|null} [receivedAt] Wall-clock time (RFC3339) the correlator published this version; detected_at is the cluster's clock.
+             * @property {number|null} [debounceWindowMs] repeats within this window count into repeat_count
              */
 
             /**
@@ -8464,6 +8933,8 @@ export const faro = $root.faro = (() => {
                 this.events = [];
                 this.manifests = [];
                 this.recentChanges = [];
+                this.evidence = [];
+                this.affectedPods = [];
                 if (properties)
                     for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
                         if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -8678,6 +9149,55 @@ export const faro = $root.faro = (() => {
              */
             IncidentContext.prototype.recentChanges = $util.emptyArray;
 
+            /**
+             * init | sidecar | regular | ephemeral; "" for pod- or object-level incidents (docs/incidents.md).
+             * @member {string} containerType
+             * @memberof faro.v1.IncidentContext
+             * @instance
+             */
+            IncidentContext.prototype.containerType = "";
+
+            /**
+             * True when the status already recorded the failure when Faro first saw the object (it happened
+             * before Faro looked); k8s_timestamp is then the time the status gives, not the time Faro saw it.
+             * @member {boolean} observedAfterTheFact
+             * @memberof faro.v1.IncidentContext
+             * @instance
+             */
+            IncidentContext.prototype.observedAfterTheFact = false;
+
+            /**
+             * The conditions, Events or status fields that triggered the incident.
+             * @member {Array.<faro.v1.IEvidence>} evidence
+             * @memberof faro.v1.IncidentContext
+             * @instance
+             */
+            IncidentContext.prototype.evidence = $util.emptyArray;
+
+            /**
+             * Node-level incidents: the pods on the node when it was detected.
+             * @member {Array.<faro.v1.IPodInstance>} affectedPods
+             * @memberof faro.v1.IncidentContext
+             * @instance
+             */
+            IncidentContext.prototype.affectedPods = $util.emptyArray;
+
+            /**
+             * Wall-clock time (RFC3339) the correlator published this version; detected_at is the cluster's clock.
+             * @member {string} receivedAt
+             * @memberof faro.v1.IncidentContext
+             * @instance
+             */
+            IncidentContext.prototype.receivedAt = "";
+
+            /**
+             * repeats within this window count into repeat_count
+             * @member {number} debounceWindowMs
+             * @memberof faro.v1.IncidentContext
+             * @instance
+             */
+            IncidentContext.prototype.debounceWindowMs = $util.Long ? $util.Long.fromBits(0,0,true) : 0;
+
             // OneOf field names bound to virtual getters and setters
             let $oneOfFields;
 
@@ -8773,6 +9293,20 @@ export const faro = $root.faro = (() => {
                 if (message.recentChanges != null && message.recentChanges.length)
                     for (let i = 0; i < message.recentChanges.length; ++i)
                         $root.faro.v1.Change.encode(message.recentChanges[i], writer.uint32(/* id 26, wireType 2 =*/210).fork(), q + 1).ldelim();
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    writer.uint32(/* id 27, wireType 2 =*/218).string(message.containerType);
+                if (message.observedAfterTheFact != null && Object.hasOwnProperty.call(message, "observedAfterTheFact"))
+                    writer.uint32(/* id 28, wireType 0 =*/224).bool(message.observedAfterTheFact);
+                if (message.evidence != null && message.evidence.length)
+                    for (let i = 0; i < message.evidence.length; ++i)
+                        $root.faro.v1.Evidence.encode(message.evidence[i], writer.uint32(/* id 29, wireType 2 =*/234).fork(), q + 1).ldelim();
+                if (message.affectedPods != null && message.affectedPods.length)
+                    for (let i = 0; i < message.affectedPods.length; ++i)
+                        $root.faro.v1.PodInstance.encode(message.affectedPods[i], writer.uint32(/* id 30, wireType 2 =*/242).fork(), q + 1).ldelim();
+                if (message.receivedAt != null && Object.hasOwnProperty.call(message, "receivedAt"))
+                    writer.uint32(/* id 31, wireType 2 =*/250).string(message.receivedAt);
+                if (message.debounceWindowMs != null && Object.hasOwnProperty.call(message, "debounceWindowMs"))
+                    writer.uint32(/* id 32, wireType 0 =*/256).uint64(message.debounceWindowMs);
                 return writer;
             };
 
@@ -8926,6 +9460,34 @@ export const faro = $root.faro = (() => {
                             message.recentChanges.push($root.faro.v1.Change.decode(reader, reader.uint32(), undefined, long + 1));
                             break;
                         }
+                    case 27: {
+                            message.containerType = reader.string();
+                            break;
+                        }
+                    case 28: {
+                            message.observedAfterTheFact = reader.bool();
+                            break;
+                        }
+                    case 29: {
+                            if (!(message.evidence && message.evidence.length))
+                                message.evidence = [];
+                            message.evidence.push($root.faro.v1.Evidence.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 30: {
+                            if (!(message.affectedPods && message.affectedPods.length))
+                                message.affectedPods = [];
+                            message.affectedPods.push($root.faro.v1.PodInstance.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 31: {
+                            message.receivedAt = reader.string();
+                            break;
+                        }
+                    case 32: {
+                            message.debounceWindowMs = reader.uint64();
+                            break;
+                        }
                     default:
                         reader.skipType(tag & 7, long);
                         break;
@@ -9073,6 +9635,36 @@ export const faro = $root.faro = (() => {
                             return "recentChanges." + error;
                     }
                 }
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    if (!$util.isString(message.containerType))
+                        return "containerType: string expected";
+                if (message.observedAfterTheFact != null && Object.hasOwnProperty.call(message, "observedAfterTheFact"))
+                    if (typeof message.observedAfterTheFact !== "boolean")
+                        return "observedAfterTheFact: boolean expected";
+                if (message.evidence != null && Object.hasOwnProperty.call(message, "evidence")) {
+                    if (!Array.isArray(message.evidence))
+                        return "evidence: array expected";
+                    for (let i = 0; i < message.evidence.length; ++i) {
+                        let error = $root.faro.v1.Evidence.verify(message.evidence[i], long + 1);
+                        if (error)
+                            return "evidence." + error;
+                    }
+                }
+                if (message.affectedPods != null && Object.hasOwnProperty.call(message, "affectedPods")) {
+                    if (!Array.isArray(message.affectedPods))
+                        return "affectedPods: array expected";
+                    for (let i = 0; i < message.affectedPods.length; ++i) {
+                        let error = $root.faro.v1.PodInstance.verify(message.affectedPods[i], long + 1);
+                        if (error)
+                            return "affectedPods." + error;
+                    }
+                }
+                if (message.receivedAt != null && Object.hasOwnProperty.call(message, "receivedAt"))
+                    if (!$util.isString(message.receivedAt))
+                        return "receivedAt: string expected";
+                if (message.debounceWindowMs != null && Object.hasOwnProperty.call(message, "debounceWindowMs"))
+                    if (!$util.isInteger(message.debounceWindowMs) && !(message.debounceWindowMs && $util.isInteger(message.debounceWindowMs.low) && $util.isInteger(message.debounceWindowMs.high)))
+                        return "debounceWindowMs: integer|Long expected";
                 return null;
             };
 
@@ -9197,6 +9789,41 @@ export const faro = $root.faro = (() => {
                         message.recentChanges[i] = $root.faro.v1.Change.fromObject(object.recentChanges[i], long + 1);
                     }
                 }
+                if (object.containerType != null)
+                    message.containerType = String(object.containerType);
+                if (object.observedAfterTheFact != null)
+                    message.observedAfterTheFact = Boolean(object.observedAfterTheFact);
+                if (object.evidence) {
+                    if (!Array.isArray(object.evidence))
+                        throw TypeError(".faro.v1.IncidentContext.evidence: array expected");
+                    message.evidence = [];
+                    for (let i = 0; i < object.evidence.length; ++i) {
+                        if (!$util.isObject(object.evidence[i]))
+                            throw TypeError(".faro.v1.IncidentContext.evidence: object expected");
+                        message.evidence[i] = $root.faro.v1.Evidence.fromObject(object.evidence[i], long + 1);
+                    }
+                }
+                if (object.affectedPods) {
+                    if (!Array.isArray(object.affectedPods))
+                        throw TypeError(".faro.v1.IncidentContext.affectedPods: array expected");
+                    message.affectedPods = [];
+                    for (let i = 0; i < object.affectedPods.length; ++i) {
+                        if (!$util.isObject(object.affectedPods[i]))
+                            throw TypeError(".faro.v1.IncidentContext.affectedPods: object expected");
+                        message.affectedPods[i] = $root.faro.v1.PodInstance.fromObject(object.affectedPods[i], long + 1);
+                    }
+                }
+                if (object.receivedAt != null)
+                    message.receivedAt = String(object.receivedAt);
+                if (object.debounceWindowMs != null)
+                    if ($util.Long)
+                        message.debounceWindowMs = $util.Long.fromValue(object.debounceWindowMs, true);
+                    else if (typeof object.debounceWindowMs === "string")
+                        message.debounceWindowMs = parseInt(object.debounceWindowMs, 10);
+                    else if (typeof object.debounceWindowMs === "number")
+                        message.debounceWindowMs = object.debounceWindowMs;
+                    else if (typeof object.debounceWindowMs === "object")
+                        message.debounceWindowMs = new $util.LongBits(object.debounceWindowMs.low >>> 0, object.debounceWindowMs.high >>> 0).toNumber(true);
                 return message;
             };
 
@@ -9224,6 +9851,8 @@ export const faro = $root.faro = (() => {
                     object.events = [];
                     object.manifests = [];
                     object.recentChanges = [];
+                    object.evidence = [];
+                    object.affectedPods = [];
                 }
                 if (options.defaults) {
                     object.schemaVersion = 0;
@@ -9245,6 +9874,14 @@ export const faro = $root.faro = (() => {
                     object.restartCount = 0;
                     object.message = "";
                     object.previousLogSource = "";
+                    object.containerType = "";
+                    object.observedAfterTheFact = false;
+                    object.receivedAt = "";
+                    if ($util.Long) {
+                        let long = new $util.Long(0, 0, true);
+                        object.debounceWindowMs = options.longs === String ? long.toString() : options.longs === Number ? long.toNumber() : typeof BigInt !== "undefined" && options.longs === BigInt ? long.toBigInt() : long;
+                    } else
+                        object.debounceWindowMs = options.longs === String ? "0" : typeof BigInt !== "undefined" && options.longs === BigInt ? BigInt("0") : 0;
                 }
                 if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
                     object.schemaVersion = message.schemaVersion;
@@ -9319,6 +9956,29 @@ export const faro = $root.faro = (() => {
                     for (let j = 0; j < message.recentChanges.length; ++j)
                         object.recentChanges[j] = $root.faro.v1.Change.toObject(message.recentChanges[j], options, q + 1);
                 }
+                if (message.containerType != null && Object.hasOwnProperty.call(message, "containerType"))
+                    object.containerType = message.containerType;
+                if (message.observedAfterTheFact != null && Object.hasOwnProperty.call(message, "observedAfterTheFact"))
+                    object.observedAfterTheFact = message.observedAfterTheFact;
+                if (message.evidence && message.evidence.length) {
+                    object.evidence = [];
+                    for (let j = 0; j < message.evidence.length; ++j)
+                        object.evidence[j] = $root.faro.v1.Evidence.toObject(message.evidence[j], options, q + 1);
+                }
+                if (message.affectedPods && message.affectedPods.length) {
+                    object.affectedPods = [];
+                    for (let j = 0; j < message.affectedPods.length; ++j)
+                        object.affectedPods[j] = $root.faro.v1.PodInstance.toObject(message.affectedPods[j], options, q + 1);
+                }
+                if (message.receivedAt != null && Object.hasOwnProperty.call(message, "receivedAt"))
+                    object.receivedAt = message.receivedAt;
+                if (message.debounceWindowMs != null && Object.hasOwnProperty.call(message, "debounceWindowMs"))
+                    if (typeof BigInt !== "undefined" && options.longs === BigInt)
+                        object.debounceWindowMs = typeof message.debounceWindowMs === "number" ? BigInt(message.debounceWindowMs) : $util.Long.fromBits(message.debounceWindowMs.low >>> 0, message.debounceWindowMs.high >>> 0, true).toBigInt();
+                    else if (typeof message.debounceWindowMs === "number")
+                        object.debounceWindowMs = options.longs === String ? String(message.debounceWindowMs) : message.debounceWindowMs;
+                    else
+                        object.debounceWindowMs = options.longs === String ? $util.Long.prototype.toString.call(message.debounceWindowMs) : options.longs === Number ? new $util.LongBits(message.debounceWindowMs.low >>> 0, message.debounceWindowMs.high >>> 0).toNumber(true) : message.debounceWindowMs;
                 return object;
             };
 
@@ -9349,6 +10009,1679 @@ export const faro = $root.faro = (() => {
             };
 
             return IncidentContext;
+        })();
+
+        v1.Evidence = (function() {
+
+            /**
+             * Properties of an Evidence.
+             * @memberof faro.v1
+             * @interface IEvidence
+             * @property {string|null} [source] condition | event | status
+             * @property {string|null} [object] Kind/name (namespace-less)
+             * @property {string|null} [field] e.g. status.conditions[MemoryPressure], status.containerStatuses[app].lastState.terminated
+             * @property {string|null} [reason] Evidence reason
+             * @property {string|null} [message] Evidence message
+             * @property {string|null} [time] RFC3339, the object's own time
+             * @property {string|null} [value] the condition status, the exit code, the Event count…
+             */
+
+            /**
+             * Constructs a new Evidence.
+             * @memberof faro.v1
+             * @classdesc One fact behind an incident: a condition, an Event, or a field of an object's status.
+             * @implements IEvidence
+             * @constructor
+             * @param {faro.v1.IEvidence=} [properties] Properties to set
+             */
+            function Evidence(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * condition | event | status
+             * @member {string} source
+             * @memberof faro.v1.Evidence
+             * @instance
+             */
+            Evidence.prototype.source = "";
+
+            /**
+             * Kind/name (namespace-less)
+             * @member {string} object
+             * @memberof faro.v1.Evidence
+             * @instance
+             */
+            Evidence.prototype.object = "";
+
+            /**
+             * e.g. status.conditions[MemoryPressure], status.containerStatuses[app].lastState.terminated
+             * @member {string} field
+             * @memberof faro.v1.Evidence
+             * @instance
+             */
+            Evidence.prototype.field = "";
+
+            /**
+             * Evidence reason.
+             * @member {string} reason
+             * @memberof faro.v1.Evidence
+             * @instance
+             */
+            Evidence.prototype.reason = "";
+
+            /**
+             * Evidence message.
+             * @member {string} message
+             * @memberof faro.v1.Evidence
+             * @instance
+             */
+            Evidence.prototype.message = "";
+
+            /**
+             * RFC3339, the object's own time
+             * @member {string} time
+             * @memberof faro.v1.Evidence
+             * @instance
+             */
+            Evidence.prototype.time = "";
+
+            /**
+             * the condition status, the exit code, the Event count…
+             * @member {string} value
+             * @memberof faro.v1.Evidence
+             * @instance
+             */
+            Evidence.prototype.value = "";
+
+            /**
+             * Creates a new Evidence instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.Evidence
+             * @static
+             * @param {faro.v1.IEvidence=} [properties] Properties to set
+             * @returns {faro.v1.Evidence} Evidence instance
+             */
+            Evidence.create = function create(properties) {
+                return new Evidence(properties);
+            };
+
+            /**
+             * Encodes the specified Evidence message. Does not implicitly {@link faro.v1.Evidence.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.Evidence
+             * @static
+             * @param {faro.v1.IEvidence} message Evidence message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Evidence.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.source);
+                if (message.object != null && Object.hasOwnProperty.call(message, "object"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.object);
+                if (message.field != null && Object.hasOwnProperty.call(message, "field"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.field);
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.reason);
+                if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.message);
+                if (message.time != null && Object.hasOwnProperty.call(message, "time"))
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.time);
+                if (message.value != null && Object.hasOwnProperty.call(message, "value"))
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.value);
+                return writer;
+            };
+
+            /**
+             * Decodes an Evidence message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.Evidence
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.Evidence} Evidence
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Evidence.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.Evidence();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.source = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.object = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.field = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.reason = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.message = reader.string();
+                            break;
+                        }
+                    case 6: {
+                            message.time = reader.string();
+                            break;
+                        }
+                    case 7: {
+                            message.value = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an Evidence message.
+             * @function verify
+             * @memberof faro.v1.Evidence
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            Evidence.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    if (!$util.isString(message.source))
+                        return "source: string expected";
+                if (message.object != null && Object.hasOwnProperty.call(message, "object"))
+                    if (!$util.isString(message.object))
+                        return "object: string expected";
+                if (message.field != null && Object.hasOwnProperty.call(message, "field"))
+                    if (!$util.isString(message.field))
+                        return "field: string expected";
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    if (!$util.isString(message.reason))
+                        return "reason: string expected";
+                if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                    if (!$util.isString(message.message))
+                        return "message: string expected";
+                if (message.time != null && Object.hasOwnProperty.call(message, "time"))
+                    if (!$util.isString(message.time))
+                        return "time: string expected";
+                if (message.value != null && Object.hasOwnProperty.call(message, "value"))
+                    if (!$util.isString(message.value))
+                        return "value: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an Evidence message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.Evidence
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.Evidence} Evidence
+             */
+            Evidence.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.Evidence)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.Evidence: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.Evidence();
+                if (object.source != null)
+                    message.source = String(object.source);
+                if (object.object != null)
+                    message.object = String(object.object);
+                if (object.field != null)
+                    message.field = String(object.field);
+                if (object.reason != null)
+                    message.reason = String(object.reason);
+                if (object.message != null)
+                    message.message = String(object.message);
+                if (object.time != null)
+                    message.time = String(object.time);
+                if (object.value != null)
+                    message.value = String(object.value);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an Evidence message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.Evidence
+             * @static
+             * @param {faro.v1.Evidence} message Evidence
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            Evidence.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.source = "";
+                    object.object = "";
+                    object.field = "";
+                    object.reason = "";
+                    object.message = "";
+                    object.time = "";
+                    object.value = "";
+                }
+                if (message.source != null && Object.hasOwnProperty.call(message, "source"))
+                    object.source = message.source;
+                if (message.object != null && Object.hasOwnProperty.call(message, "object"))
+                    object.object = message.object;
+                if (message.field != null && Object.hasOwnProperty.call(message, "field"))
+                    object.field = message.field;
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.message != null && Object.hasOwnProperty.call(message, "message"))
+                    object.message = message.message;
+                if (message.time != null && Object.hasOwnProperty.call(message, "time"))
+                    object.time = message.time;
+                if (message.value != null && Object.hasOwnProperty.call(message, "value"))
+                    object.value = message.value;
+                return object;
+            };
+
+            /**
+             * Converts this Evidence to JSON.
+             * @function toJSON
+             * @memberof faro.v1.Evidence
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            Evidence.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for Evidence
+             * @function getTypeUrl
+             * @memberof faro.v1.Evidence
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            Evidence.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.Evidence";
+            };
+
+            return Evidence;
+        })();
+
+        v1.EvidenceRef = (function() {
+
+            /**
+             * Properties of an EvidenceRef.
+             * @memberof faro.v1
+             * @interface IEvidenceRef
+             * @property {string|null} [kind] log_tail | previous_log | event | manifest | change | evidence | field
+             * @property {number|null} [index] position in the incident's list named by kind (log_tail, previous_log, events, manifests, recent_changes, evidence); 0 for field
+             * @property {string|null} [path] manifest: a JSON pointer into manifests[index].json (e.g. /spec/containers/0/resources/limits/memory);
+             * event: the EventSummary field (reason | message); field: the IncidentContext field (exit_code, message, ...); else "".
+             * @property {string|null} [quote] the value found there, as text
+             */
+
+            /**
+             * Constructs a new EvidenceRef.
+             * @memberof faro.v1
+             * @classdesc A reference into an IncidentContext: one thing an insight rests on (docs/analysis.md). It resolves by
+             * `kind` and `index` (and `path`), and `quote` is the text found there, so a reader can check it.
+             * @implements IEvidenceRef
+             * @constructor
+             * @param {faro.v1.IEvidenceRef=} [properties] Properties to set
+             */
+            function EvidenceRef(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * log_tail | previous_log | event | manifest | change | evidence | field
+             * @member {string} kind
+             * @memberof faro.v1.EvidenceRef
+             * @instance
+             */
+            EvidenceRef.prototype.kind = "";
+
+            /**
+             * position in the incident's list named by kind (log_tail, previous_log, events, manifests, recent_changes, evidence); 0 for field
+             * @member {number} index
+             * @memberof faro.v1.EvidenceRef
+             * @instance
+             */
+            EvidenceRef.prototype.index = 0;
+
+            /**
+             * manifest: a JSON pointer into manifests[index].json (e.g. /spec/containers/0/resources/limits/memory);
+             * event: the EventSummary field (reason | message); field: the IncidentContext field (exit_code, message, ...); else "".
+             * @member {string} path
+             * @memberof faro.v1.EvidenceRef
+             * @instance
+             */
+            EvidenceRef.prototype.path = "";
+
+            /**
+             * the value found there, as text
+             * @member {string} quote
+             * @memberof faro.v1.EvidenceRef
+             * @instance
+             */
+            EvidenceRef.prototype.quote = "";
+
+            /**
+             * Creates a new EvidenceRef instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.EvidenceRef
+             * @static
+             * @param {faro.v1.IEvidenceRef=} [properties] Properties to set
+             * @returns {faro.v1.EvidenceRef} EvidenceRef instance
+             */
+            EvidenceRef.create = function create(properties) {
+                return new EvidenceRef(properties);
+            };
+
+            /**
+             * Encodes the specified EvidenceRef message. Does not implicitly {@link faro.v1.EvidenceRef.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.EvidenceRef
+             * @static
+             * @param {faro.v1.IEvidenceRef} message EvidenceRef message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            EvidenceRef.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.kind != null && Object.hasOwnProperty.call(message, "kind"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.kind);
+                if (message.index != null && Object.hasOwnProperty.call(message, "index"))
+                    writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.index);
+                if (message.path != null && Object.hasOwnProperty.call(message, "path"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.path);
+                if (message.quote != null && Object.hasOwnProperty.call(message, "quote"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.quote);
+                return writer;
+            };
+
+            /**
+             * Decodes an EvidenceRef message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.EvidenceRef
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.EvidenceRef} EvidenceRef
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            EvidenceRef.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.EvidenceRef();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.kind = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.index = reader.uint32();
+                            break;
+                        }
+                    case 3: {
+                            message.path = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.quote = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an EvidenceRef message.
+             * @function verify
+             * @memberof faro.v1.EvidenceRef
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            EvidenceRef.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.kind != null && Object.hasOwnProperty.call(message, "kind"))
+                    if (!$util.isString(message.kind))
+                        return "kind: string expected";
+                if (message.index != null && Object.hasOwnProperty.call(message, "index"))
+                    if (!$util.isInteger(message.index))
+                        return "index: integer expected";
+                if (message.path != null && Object.hasOwnProperty.call(message, "path"))
+                    if (!$util.isString(message.path))
+                        return "path: string expected";
+                if (message.quote != null && Object.hasOwnProperty.call(message, "quote"))
+                    if (!$util.isString(message.quote))
+                        return "quote: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an EvidenceRef message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.EvidenceRef
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.EvidenceRef} EvidenceRef
+             */
+            EvidenceRef.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.EvidenceRef)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.EvidenceRef: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.EvidenceRef();
+                if (object.kind != null)
+                    message.kind = String(object.kind);
+                if (object.index != null)
+                    message.index = object.index >>> 0;
+                if (object.path != null)
+                    message.path = String(object.path);
+                if (object.quote != null)
+                    message.quote = String(object.quote);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an EvidenceRef message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.EvidenceRef
+             * @static
+             * @param {faro.v1.EvidenceRef} message EvidenceRef
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            EvidenceRef.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.kind = "";
+                    object.index = 0;
+                    object.path = "";
+                    object.quote = "";
+                }
+                if (message.kind != null && Object.hasOwnProperty.call(message, "kind"))
+                    object.kind = message.kind;
+                if (message.index != null && Object.hasOwnProperty.call(message, "index"))
+                    object.index = message.index;
+                if (message.path != null && Object.hasOwnProperty.call(message, "path"))
+                    object.path = message.path;
+                if (message.quote != null && Object.hasOwnProperty.call(message, "quote"))
+                    object.quote = message.quote;
+                return object;
+            };
+
+            /**
+             * Converts this EvidenceRef to JSON.
+             * @function toJSON
+             * @memberof faro.v1.EvidenceRef
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            EvidenceRef.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for EvidenceRef
+             * @function getTypeUrl
+             * @memberof faro.v1.EvidenceRef
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            EvidenceRef.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.EvidenceRef";
+            };
+
+            return EvidenceRef;
+        })();
+
+        v1.Finding = (function() {
+
+            /**
+             * Properties of a Finding.
+             * @memberof faro.v1
+             * @interface IFinding
+             * @property {string|null} [analyzer] builtin:<name> | llm:<provider>
+             * @property {string|null} [probableCause] Finding probableCause
+             * @property {Array.<faro.v1.IEvidenceRef>|null} [evidence] Finding evidence
+             * @property {Array.<string>|null} [nextSteps] Finding nextSteps
+             * @property {number|null} [confidence] 0..1
+             */
+
+            /**
+             * Constructs a new Finding.
+             * @memberof faro.v1
+             * @classdesc One analyzer's conclusion about an incident.
+             * @implements IFinding
+             * @constructor
+             * @param {faro.v1.IFinding=} [properties] Properties to set
+             */
+            function Finding(properties) {
+                this.evidence = [];
+                this.nextSteps = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * builtin:<name> | llm:<provider>
+             * @member {string} analyzer
+             * @memberof faro.v1.Finding
+             * @instance
+             */
+            Finding.prototype.analyzer = "";
+
+            /**
+             * Finding probableCause.
+             * @member {string} probableCause
+             * @memberof faro.v1.Finding
+             * @instance
+             */
+            Finding.prototype.probableCause = "";
+
+            /**
+             * Finding evidence.
+             * @member {Array.<faro.v1.IEvidenceRef>} evidence
+             * @memberof faro.v1.Finding
+             * @instance
+             */
+            Finding.prototype.evidence = $util.emptyArray;
+
+            /**
+             * Finding nextSteps.
+             * @member {Array.<string>} nextSteps
+             * @memberof faro.v1.Finding
+             * @instance
+             */
+            Finding.prototype.nextSteps = $util.emptyArray;
+
+            /**
+             * 0..1
+             * @member {number} confidence
+             * @memberof faro.v1.Finding
+             * @instance
+             */
+            Finding.prototype.confidence = 0;
+
+            /**
+             * Creates a new Finding instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.Finding
+             * @static
+             * @param {faro.v1.IFinding=} [properties] Properties to set
+             * @returns {faro.v1.Finding} Finding instance
+             */
+            Finding.create = function create(properties) {
+                return new Finding(properties);
+            };
+
+            /**
+             * Encodes the specified Finding message. Does not implicitly {@link faro.v1.Finding.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.Finding
+             * @static
+             * @param {faro.v1.IFinding} message Finding message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Finding.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.analyzer != null && Object.hasOwnProperty.call(message, "analyzer"))
+                    writer.uint32(/* id 1, wireType 2 =*/10).string(message.analyzer);
+                if (message.probableCause != null && Object.hasOwnProperty.call(message, "probableCause"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.probableCause);
+                if (message.evidence != null && message.evidence.length)
+                    for (let i = 0; i < message.evidence.length; ++i)
+                        $root.faro.v1.EvidenceRef.encode(message.evidence[i], writer.uint32(/* id 3, wireType 2 =*/26).fork(), q + 1).ldelim();
+                if (message.nextSteps != null && message.nextSteps.length)
+                    for (let i = 0; i < message.nextSteps.length; ++i)
+                        writer.uint32(/* id 4, wireType 2 =*/34).string(message.nextSteps[i]);
+                if (message.confidence != null && Object.hasOwnProperty.call(message, "confidence"))
+                    writer.uint32(/* id 5, wireType 1 =*/41).double(message.confidence);
+                return writer;
+            };
+
+            /**
+             * Decodes a Finding message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.Finding
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.Finding} Finding
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Finding.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.Finding();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.analyzer = reader.string();
+                            break;
+                        }
+                    case 2: {
+                            message.probableCause = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            if (!(message.evidence && message.evidence.length))
+                                message.evidence = [];
+                            message.evidence.push($root.faro.v1.EvidenceRef.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 4: {
+                            if (!(message.nextSteps && message.nextSteps.length))
+                                message.nextSteps = [];
+                            message.nextSteps.push(reader.string());
+                            break;
+                        }
+                    case 5: {
+                            message.confidence = reader.double();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies a Finding message.
+             * @function verify
+             * @memberof faro.v1.Finding
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            Finding.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.analyzer != null && Object.hasOwnProperty.call(message, "analyzer"))
+                    if (!$util.isString(message.analyzer))
+                        return "analyzer: string expected";
+                if (message.probableCause != null && Object.hasOwnProperty.call(message, "probableCause"))
+                    if (!$util.isString(message.probableCause))
+                        return "probableCause: string expected";
+                if (message.evidence != null && Object.hasOwnProperty.call(message, "evidence")) {
+                    if (!Array.isArray(message.evidence))
+                        return "evidence: array expected";
+                    for (let i = 0; i < message.evidence.length; ++i) {
+                        let error = $root.faro.v1.EvidenceRef.verify(message.evidence[i], long + 1);
+                        if (error)
+                            return "evidence." + error;
+                    }
+                }
+                if (message.nextSteps != null && Object.hasOwnProperty.call(message, "nextSteps")) {
+                    if (!Array.isArray(message.nextSteps))
+                        return "nextSteps: array expected";
+                    for (let i = 0; i < message.nextSteps.length; ++i)
+                        if (!$util.isString(message.nextSteps[i]))
+                            return "nextSteps: string[] expected";
+                }
+                if (message.confidence != null && Object.hasOwnProperty.call(message, "confidence"))
+                    if (typeof message.confidence !== "number")
+                        return "confidence: number expected";
+                return null;
+            };
+
+            /**
+             * Creates a Finding message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.Finding
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.Finding} Finding
+             */
+            Finding.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.Finding)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.Finding: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.Finding();
+                if (object.analyzer != null)
+                    message.analyzer = String(object.analyzer);
+                if (object.probableCause != null)
+                    message.probableCause = String(object.probableCause);
+                if (object.evidence) {
+                    if (!Array.isArray(object.evidence))
+                        throw TypeError(".faro.v1.Finding.evidence: array expected");
+                    message.evidence = [];
+                    for (let i = 0; i < object.evidence.length; ++i) {
+                        if (!$util.isObject(object.evidence[i]))
+                            throw TypeError(".faro.v1.Finding.evidence: object expected");
+                        message.evidence[i] = $root.faro.v1.EvidenceRef.fromObject(object.evidence[i], long + 1);
+                    }
+                }
+                if (object.nextSteps) {
+                    if (!Array.isArray(object.nextSteps))
+                        throw TypeError(".faro.v1.Finding.nextSteps: array expected");
+                    message.nextSteps = [];
+                    for (let i = 0; i < object.nextSteps.length; ++i)
+                        message.nextSteps[i] = String(object.nextSteps[i]);
+                }
+                if (object.confidence != null)
+                    message.confidence = Number(object.confidence);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from a Finding message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.Finding
+             * @static
+             * @param {faro.v1.Finding} message Finding
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            Finding.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults) {
+                    object.evidence = [];
+                    object.nextSteps = [];
+                }
+                if (options.defaults) {
+                    object.analyzer = "";
+                    object.probableCause = "";
+                    object.confidence = 0;
+                }
+                if (message.analyzer != null && Object.hasOwnProperty.call(message, "analyzer"))
+                    object.analyzer = message.analyzer;
+                if (message.probableCause != null && Object.hasOwnProperty.call(message, "probableCause"))
+                    object.probableCause = message.probableCause;
+                if (message.evidence && message.evidence.length) {
+                    object.evidence = [];
+                    for (let j = 0; j < message.evidence.length; ++j)
+                        object.evidence[j] = $root.faro.v1.EvidenceRef.toObject(message.evidence[j], options, q + 1);
+                }
+                if (message.nextSteps && message.nextSteps.length) {
+                    object.nextSteps = [];
+                    for (let j = 0; j < message.nextSteps.length; ++j)
+                        object.nextSteps[j] = message.nextSteps[j];
+                }
+                if (message.confidence != null && Object.hasOwnProperty.call(message, "confidence"))
+                    object.confidence = options.json && !isFinite(message.confidence) ? String(message.confidence) : message.confidence;
+                return object;
+            };
+
+            /**
+             * Converts this Finding to JSON.
+             * @function toJSON
+             * @memberof faro.v1.Finding
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            Finding.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for Finding
+             * @function getTypeUrl
+             * @memberof faro.v1.Finding
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            Finding.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.Finding";
+            };
+
+            return Finding;
+        })();
+
+        v1.Insight = (function() {
+
+            /**
+             * Properties of an Insight.
+             * @memberof faro.v1
+             * @interface IInsight
+             * @property {number|null} [schemaVersion] Insight schemaVersion
+             * @property {string|null} [incidentId] Insight incidentId
+             * @property {number|null} [repeatCount] the incident revision analysed
+             * @property {string|null} [storyId] Insight storyId
+             * @property {string|null} [tenant] Insight tenant
+             * @property {string|null} [cluster] Insight cluster
+             * @property {string|null} [namespace] Insight namespace
+             * @property {string|null} [reason] the incident's reason
+             * @property {string|null} [analyzer] who concluded: builtin:<name> (builtin:none when no analyzer matched) | llm:<provider>
+             * @property {string|null} [probableCause] Insight probableCause
+             * @property {Array.<faro.v1.IEvidenceRef>|null} [evidence] Insight evidence
+             * @property {Array.<string>|null} [nextSteps] Insight nextSteps
+             * @property {number|null} [confidence] 0..1
+             * @property {Array.<faro.v1.IFinding>|null} [otherFindings] weaker findings of other built-in analyzers on the same revision
+             * @property {string|null} [prompt] llm: the prompt sent (redacted incident content only)
+             * @property {string|null} [answer] llm: the model's answer as received
+             * @property {string|null} [model] llm: the model that answered
+             * @property {string|null} [createdAt] RFC3339 with milliseconds
+             * @property {string|null} [fingerprint] the incident fingerprint (LLM answers are cached by it)
+             */
+
+            /**
+             * Constructs a new Insight.
+             * @memberof faro.v1
+             * @classdesc The analysis of one incident revision (incident_id + repeat_count), published by the analyzer on
+             * faro.v1.insight.<tenant>.<cluster>.<namespace>.<storyId>. The built-in analyzers publish one per revision;
+             * an LLM provider, when configured, publishes its own (analyzer llm:<provider>).
+             * @implements IInsight
+             * @constructor
+             * @param {faro.v1.IInsight=} [properties] Properties to set
+             */
+            function Insight(properties) {
+                this.evidence = [];
+                this.nextSteps = [];
+                this.otherFindings = [];
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * Insight schemaVersion.
+             * @member {number} schemaVersion
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.schemaVersion = 0;
+
+            /**
+             * Insight incidentId.
+             * @member {string} incidentId
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.incidentId = "";
+
+            /**
+             * the incident revision analysed
+             * @member {number} repeatCount
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.repeatCount = 0;
+
+            /**
+             * Insight storyId.
+             * @member {string} storyId
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.storyId = "";
+
+            /**
+             * Insight tenant.
+             * @member {string} tenant
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.tenant = "";
+
+            /**
+             * Insight cluster.
+             * @member {string} cluster
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.cluster = "";
+
+            /**
+             * Insight namespace.
+             * @member {string} namespace
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.namespace = "";
+
+            /**
+             * the incident's reason
+             * @member {string} reason
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.reason = "";
+
+            /**
+             * who concluded: builtin:<name> (builtin:none when no analyzer matched) | llm:<provider>
+             * @member {string} analyzer
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.analyzer = "";
+
+            /**
+             * Insight probableCause.
+             * @member {string} probableCause
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.probableCause = "";
+
+            /**
+             * Insight evidence.
+             * @member {Array.<faro.v1.IEvidenceRef>} evidence
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.evidence = $util.emptyArray;
+
+            /**
+             * Insight nextSteps.
+             * @member {Array.<string>} nextSteps
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.nextSteps = $util.emptyArray;
+
+            /**
+             * 0..1
+             * @member {number} confidence
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.confidence = 0;
+
+            /**
+             * weaker findings of other built-in analyzers on the same revision
+             * @member {Array.<faro.v1.IFinding>} otherFindings
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.otherFindings = $util.emptyArray;
+
+            /**
+             * llm: the prompt sent (redacted incident content only)
+             * @member {string} prompt
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.prompt = "";
+
+            /**
+             * llm: the model's answer as received
+             * @member {string} answer
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.answer = "";
+
+            /**
+             * llm: the model that answered
+             * @member {string} model
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.model = "";
+
+            /**
+             * RFC3339 with milliseconds
+             * @member {string} createdAt
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.createdAt = "";
+
+            /**
+             * the incident fingerprint (LLM answers are cached by it)
+             * @member {string} fingerprint
+             * @memberof faro.v1.Insight
+             * @instance
+             */
+            Insight.prototype.fingerprint = "";
+
+            /**
+             * Creates a new Insight instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.Insight
+             * @static
+             * @param {faro.v1.IInsight=} [properties] Properties to set
+             * @returns {faro.v1.Insight} Insight instance
+             */
+            Insight.create = function create(properties) {
+                return new Insight(properties);
+            };
+
+            /**
+             * Encodes the specified Insight message. Does not implicitly {@link faro.v1.Insight.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.Insight
+             * @static
+             * @param {faro.v1.IInsight} message Insight message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Insight.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.schemaVersion);
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.incidentId);
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.repeatCount);
+                if (message.storyId != null && Object.hasOwnProperty.call(message, "storyId"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.storyId);
+                if (message.tenant != null && Object.hasOwnProperty.call(message, "tenant"))
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.tenant);
+                if (message.cluster != null && Object.hasOwnProperty.call(message, "cluster"))
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.cluster);
+                if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.namespace);
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.reason);
+                if (message.analyzer != null && Object.hasOwnProperty.call(message, "analyzer"))
+                    writer.uint32(/* id 9, wireType 2 =*/74).string(message.analyzer);
+                if (message.probableCause != null && Object.hasOwnProperty.call(message, "probableCause"))
+                    writer.uint32(/* id 10, wireType 2 =*/82).string(message.probableCause);
+                if (message.evidence != null && message.evidence.length)
+                    for (let i = 0; i < message.evidence.length; ++i)
+                        $root.faro.v1.EvidenceRef.encode(message.evidence[i], writer.uint32(/* id 11, wireType 2 =*/90).fork(), q + 1).ldelim();
+                if (message.nextSteps != null && message.nextSteps.length)
+                    for (let i = 0; i < message.nextSteps.length; ++i)
+                        writer.uint32(/* id 12, wireType 2 =*/98).string(message.nextSteps[i]);
+                if (message.confidence != null && Object.hasOwnProperty.call(message, "confidence"))
+                    writer.uint32(/* id 13, wireType 1 =*/105).double(message.confidence);
+                if (message.otherFindings != null && message.otherFindings.length)
+                    for (let i = 0; i < message.otherFindings.length; ++i)
+                        $root.faro.v1.Finding.encode(message.otherFindings[i], writer.uint32(/* id 14, wireType 2 =*/114).fork(), q + 1).ldelim();
+                if (message.prompt != null && Object.hasOwnProperty.call(message, "prompt"))
+                    writer.uint32(/* id 15, wireType 2 =*/122).string(message.prompt);
+                if (message.answer != null && Object.hasOwnProperty.call(message, "answer"))
+                    writer.uint32(/* id 16, wireType 2 =*/130).string(message.answer);
+                if (message.model != null && Object.hasOwnProperty.call(message, "model"))
+                    writer.uint32(/* id 17, wireType 2 =*/138).string(message.model);
+                if (message.createdAt != null && Object.hasOwnProperty.call(message, "createdAt"))
+                    writer.uint32(/* id 18, wireType 2 =*/146).string(message.createdAt);
+                if (message.fingerprint != null && Object.hasOwnProperty.call(message, "fingerprint"))
+                    writer.uint32(/* id 19, wireType 2 =*/154).string(message.fingerprint);
+                return writer;
+            };
+
+            /**
+             * Decodes an Insight message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.Insight
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.Insight} Insight
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Insight.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.Insight();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.schemaVersion = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.incidentId = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.repeatCount = reader.uint32();
+                            break;
+                        }
+                    case 4: {
+                            message.storyId = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.tenant = reader.string();
+                            break;
+                        }
+                    case 6: {
+                            message.cluster = reader.string();
+                            break;
+                        }
+                    case 7: {
+                            message.namespace = reader.string();
+                            break;
+                        }
+                    case 8: {
+                            message.reason = reader.string();
+                            break;
+                        }
+                    case 9: {
+                            message.analyzer = reader.string();
+                            break;
+                        }
+                    case 10: {
+                            message.probableCause = reader.string();
+                            break;
+                        }
+                    case 11: {
+                            if (!(message.evidence && message.evidence.length))
+                                message.evidence = [];
+                            message.evidence.push($root.faro.v1.EvidenceRef.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 12: {
+                            if (!(message.nextSteps && message.nextSteps.length))
+                                message.nextSteps = [];
+                            message.nextSteps.push(reader.string());
+                            break;
+                        }
+                    case 13: {
+                            message.confidence = reader.double();
+                            break;
+                        }
+                    case 14: {
+                            if (!(message.otherFindings && message.otherFindings.length))
+                                message.otherFindings = [];
+                            message.otherFindings.push($root.faro.v1.Finding.decode(reader, reader.uint32(), undefined, long + 1));
+                            break;
+                        }
+                    case 15: {
+                            message.prompt = reader.string();
+                            break;
+                        }
+                    case 16: {
+                            message.answer = reader.string();
+                            break;
+                        }
+                    case 17: {
+                            message.model = reader.string();
+                            break;
+                        }
+                    case 18: {
+                            message.createdAt = reader.string();
+                            break;
+                        }
+                    case 19: {
+                            message.fingerprint = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an Insight message.
+             * @function verify
+             * @memberof faro.v1.Insight
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            Insight.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    if (!$util.isInteger(message.schemaVersion))
+                        return "schemaVersion: integer expected";
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    if (!$util.isString(message.incidentId))
+                        return "incidentId: string expected";
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    if (!$util.isInteger(message.repeatCount))
+                        return "repeatCount: integer expected";
+                if (message.storyId != null && Object.hasOwnProperty.call(message, "storyId"))
+                    if (!$util.isString(message.storyId))
+                        return "storyId: string expected";
+                if (message.tenant != null && Object.hasOwnProperty.call(message, "tenant"))
+                    if (!$util.isString(message.tenant))
+                        return "tenant: string expected";
+                if (message.cluster != null && Object.hasOwnProperty.call(message, "cluster"))
+                    if (!$util.isString(message.cluster))
+                        return "cluster: string expected";
+                if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                    if (!$util.isString(message.namespace))
+                        return "namespace: string expected";
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    if (!$util.isString(message.reason))
+                        return "reason: string expected";
+                if (message.analyzer != null && Object.hasOwnProperty.call(message, "analyzer"))
+                    if (!$util.isString(message.analyzer))
+                        return "analyzer: string expected";
+                if (message.probableCause != null && Object.hasOwnProperty.call(message, "probableCause"))
+                    if (!$util.isString(message.probableCause))
+                        return "probableCause: string expected";
+                if (message.evidence != null && Object.hasOwnProperty.call(message, "evidence")) {
+                    if (!Array.isArray(message.evidence))
+                        return "evidence: array expected";
+                    for (let i = 0; i < message.evidence.length; ++i) {
+                        let error = $root.faro.v1.EvidenceRef.verify(message.evidence[i], long + 1);
+                        if (error)
+                            return "evidence." + error;
+                    }
+                }
+                if (message.nextSteps != null && Object.hasOwnProperty.call(message, "nextSteps")) {
+                    if (!Array.isArray(message.nextSteps))
+                        return "nextSteps: array expected";
+                    for (let i = 0; i < message.nextSteps.length; ++i)
+                        if (!$util.isString(message.nextSteps[i]))
+                            return "nextSteps: string[] expected";
+                }
+                if (message.confidence != null && Object.hasOwnProperty.call(message, "confidence"))
+                    if (typeof message.confidence !== "number")
+                        return "confidence: number expected";
+                if (message.otherFindings != null && Object.hasOwnProperty.call(message, "otherFindings")) {
+                    if (!Array.isArray(message.otherFindings))
+                        return "otherFindings: array expected";
+                    for (let i = 0; i < message.otherFindings.length; ++i) {
+                        let error = $root.faro.v1.Finding.verify(message.otherFindings[i], long + 1);
+                        if (error)
+                            return "otherFindings." + error;
+                    }
+                }
+                if (message.prompt != null && Object.hasOwnProperty.call(message, "prompt"))
+                    if (!$util.isString(message.prompt))
+                        return "prompt: string expected";
+                if (message.answer != null && Object.hasOwnProperty.call(message, "answer"))
+                    if (!$util.isString(message.answer))
+                        return "answer: string expected";
+                if (message.model != null && Object.hasOwnProperty.call(message, "model"))
+                    if (!$util.isString(message.model))
+                        return "model: string expected";
+                if (message.createdAt != null && Object.hasOwnProperty.call(message, "createdAt"))
+                    if (!$util.isString(message.createdAt))
+                        return "createdAt: string expected";
+                if (message.fingerprint != null && Object.hasOwnProperty.call(message, "fingerprint"))
+                    if (!$util.isString(message.fingerprint))
+                        return "fingerprint: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an Insight message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.Insight
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.Insight} Insight
+             */
+            Insight.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.Insight)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.Insight: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.Insight();
+                if (object.schemaVersion != null)
+                    message.schemaVersion = object.schemaVersion >>> 0;
+                if (object.incidentId != null)
+                    message.incidentId = String(object.incidentId);
+                if (object.repeatCount != null)
+                    message.repeatCount = object.repeatCount >>> 0;
+                if (object.storyId != null)
+                    message.storyId = String(object.storyId);
+                if (object.tenant != null)
+                    message.tenant = String(object.tenant);
+                if (object.cluster != null)
+                    message.cluster = String(object.cluster);
+                if (object.namespace != null)
+                    message.namespace = String(object.namespace);
+                if (object.reason != null)
+                    message.reason = String(object.reason);
+                if (object.analyzer != null)
+                    message.analyzer = String(object.analyzer);
+                if (object.probableCause != null)
+                    message.probableCause = String(object.probableCause);
+                if (object.evidence) {
+                    if (!Array.isArray(object.evidence))
+                        throw TypeError(".faro.v1.Insight.evidence: array expected");
+                    message.evidence = [];
+                    for (let i = 0; i < object.evidence.length; ++i) {
+                        if (!$util.isObject(object.evidence[i]))
+                            throw TypeError(".faro.v1.Insight.evidence: object expected");
+                        message.evidence[i] = $root.faro.v1.EvidenceRef.fromObject(object.evidence[i], long + 1);
+                    }
+                }
+                if (object.nextSteps) {
+                    if (!Array.isArray(object.nextSteps))
+                        throw TypeError(".faro.v1.Insight.nextSteps: array expected");
+                    message.nextSteps = [];
+                    for (let i = 0; i < object.nextSteps.length; ++i)
+                        message.nextSteps[i] = String(object.nextSteps[i]);
+                }
+                if (object.confidence != null)
+                    message.confidence = Number(object.confidence);
+                if (object.otherFindings) {
+                    if (!Array.isArray(object.otherFindings))
+                        throw TypeError(".faro.v1.Insight.otherFindings: array expected");
+                    message.otherFindings = [];
+                    for (let i = 0; i < object.otherFindings.length; ++i) {
+                        if (!$util.isObject(object.otherFindings[i]))
+                            throw TypeError(".faro.v1.Insight.otherFindings: object expected");
+                        message.otherFindings[i] = $root.faro.v1.Finding.fromObject(object.otherFindings[i], long + 1);
+                    }
+                }
+                if (object.prompt != null)
+                    message.prompt = String(object.prompt);
+                if (object.answer != null)
+                    message.answer = String(object.answer);
+                if (object.model != null)
+                    message.model = String(object.model);
+                if (object.createdAt != null)
+                    message.createdAt = String(object.createdAt);
+                if (object.fingerprint != null)
+                    message.fingerprint = String(object.fingerprint);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an Insight message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.Insight
+             * @static
+             * @param {faro.v1.Insight} message Insight
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            Insight.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.arrays || options.defaults) {
+                    object.evidence = [];
+                    object.nextSteps = [];
+                    object.otherFindings = [];
+                }
+                if (options.defaults) {
+                    object.schemaVersion = 0;
+                    object.incidentId = "";
+                    object.repeatCount = 0;
+                    object.storyId = "";
+                    object.tenant = "";
+                    object.cluster = "";
+                    object.namespace = "";
+                    object.reason = "";
+                    object.analyzer = "";
+                    object.probableCause = "";
+                    object.confidence = 0;
+                    object.prompt = "";
+                    object.answer = "";
+                    object.model = "";
+                    object.createdAt = "";
+                    object.fingerprint = "";
+                }
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    object.schemaVersion = message.schemaVersion;
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    object.incidentId = message.incidentId;
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    object.repeatCount = message.repeatCount;
+                if (message.storyId != null && Object.hasOwnProperty.call(message, "storyId"))
+                    object.storyId = message.storyId;
+                if (message.tenant != null && Object.hasOwnProperty.call(message, "tenant"))
+                    object.tenant = message.tenant;
+                if (message.cluster != null && Object.hasOwnProperty.call(message, "cluster"))
+                    object.cluster = message.cluster;
+                if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                    object.namespace = message.namespace;
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.analyzer != null && Object.hasOwnProperty.call(message, "analyzer"))
+                    object.analyzer = message.analyzer;
+                if (message.probableCause != null && Object.hasOwnProperty.call(message, "probableCause"))
+                    object.probableCause = message.probableCause;
+                if (message.evidence && message.evidence.length) {
+                    object.evidence = [];
+                    for (let j = 0; j < message.evidence.length; ++j)
+                        object.evidence[j] = $root.faro.v1.EvidenceRef.toObject(message.evidence[j], options, q + 1);
+                }
+                if (message.nextSteps && message.nextSteps.length) {
+                    object.nextSteps = [];
+                    for (let j = 0; j < message.nextSteps.length; ++j)
+                        object.nextSteps[j] = message.nextSteps[j];
+                }
+                if (message.confidence != null && Object.hasOwnProperty.call(message, "confidence"))
+                    object.confidence = options.json && !isFinite(message.confidence) ? String(message.confidence) : message.confidence;
+                if (message.otherFindings && message.otherFindings.length) {
+                    object.otherFindings = [];
+                    for (let j = 0; j < message.otherFindings.length; ++j)
+                        object.otherFindings[j] = $root.faro.v1.Finding.toObject(message.otherFindings[j], options, q + 1);
+                }
+                if (message.prompt != null && Object.hasOwnProperty.call(message, "prompt"))
+                    object.prompt = message.prompt;
+                if (message.answer != null && Object.hasOwnProperty.call(message, "answer"))
+                    object.answer = message.answer;
+                if (message.model != null && Object.hasOwnProperty.call(message, "model"))
+                    object.model = message.model;
+                if (message.createdAt != null && Object.hasOwnProperty.call(message, "createdAt"))
+                    object.createdAt = message.createdAt;
+                if (message.fingerprint != null && Object.hasOwnProperty.call(message, "fingerprint"))
+                    object.fingerprint = message.fingerprint;
+                return object;
+            };
+
+            /**
+             * Converts this Insight to JSON.
+             * @function toJSON
+             * @memberof faro.v1.Insight
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            Insight.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for Insight
+             * @function getTypeUrl
+             * @memberof faro.v1.Insight
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            Insight.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.Insight";
+            };
+
+            return Insight;
         })();
 
         v1.DeadLetter = (function() {
@@ -9834,6 +12167,601 @@ export const faro = $root.faro = (() => {
             };
 
             return DeadLetter;
+        })();
+
+        v1.IncidentDelivery = (function() {
+
+            /**
+             * Properties of an IncidentDelivery.
+             * @memberof faro.v1
+             * @interface IIncidentDelivery
+             * @property {number|null} [schemaVersion] IncidentDelivery schemaVersion
+             * @property {string|null} [idempotencyKey] IncidentDelivery idempotencyKey
+             * @property {string|null} [sink] the forwarder's sink name
+             * @property {faro.v1.IIncidentContext|null} [incident] IncidentDelivery incident
+             */
+
+            /**
+             * Constructs a new IncidentDelivery.
+             * @memberof faro.v1
+             * @classdesc One incident sent by the forwarder's gRPC sink (docs/forwarder.md). idempotency_key is
+             * "<incident_id>:<repeat_count>": a repeat of an incident has the same incident_id and a higher repeat_count.
+             * @implements IIncidentDelivery
+             * @constructor
+             * @param {faro.v1.IIncidentDelivery=} [properties] Properties to set
+             */
+            function IncidentDelivery(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * IncidentDelivery schemaVersion.
+             * @member {number} schemaVersion
+             * @memberof faro.v1.IncidentDelivery
+             * @instance
+             */
+            IncidentDelivery.prototype.schemaVersion = 0;
+
+            /**
+             * IncidentDelivery idempotencyKey.
+             * @member {string} idempotencyKey
+             * @memberof faro.v1.IncidentDelivery
+             * @instance
+             */
+            IncidentDelivery.prototype.idempotencyKey = "";
+
+            /**
+             * the forwarder's sink name
+             * @member {string} sink
+             * @memberof faro.v1.IncidentDelivery
+             * @instance
+             */
+            IncidentDelivery.prototype.sink = "";
+
+            /**
+             * IncidentDelivery incident.
+             * @member {faro.v1.IIncidentContext|null|undefined} incident
+             * @memberof faro.v1.IncidentDelivery
+             * @instance
+             */
+            IncidentDelivery.prototype.incident = null;
+
+            /**
+             * Creates a new IncidentDelivery instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.IncidentDelivery
+             * @static
+             * @param {faro.v1.IIncidentDelivery=} [properties] Properties to set
+             * @returns {faro.v1.IncidentDelivery} IncidentDelivery instance
+             */
+            IncidentDelivery.create = function create(properties) {
+                return new IncidentDelivery(properties);
+            };
+
+            /**
+             * Encodes the specified IncidentDelivery message. Does not implicitly {@link faro.v1.IncidentDelivery.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.IncidentDelivery
+             * @static
+             * @param {faro.v1.IIncidentDelivery} message IncidentDelivery message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            IncidentDelivery.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.schemaVersion);
+                if (message.idempotencyKey != null && Object.hasOwnProperty.call(message, "idempotencyKey"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.idempotencyKey);
+                if (message.sink != null && Object.hasOwnProperty.call(message, "sink"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.sink);
+                if (message.incident != null && Object.hasOwnProperty.call(message, "incident"))
+                    $root.faro.v1.IncidentContext.encode(message.incident, writer.uint32(/* id 4, wireType 2 =*/34).fork(), q + 1).ldelim();
+                return writer;
+            };
+
+            /**
+             * Decodes an IncidentDelivery message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.IncidentDelivery
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.IncidentDelivery} IncidentDelivery
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            IncidentDelivery.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.IncidentDelivery();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.schemaVersion = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.idempotencyKey = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.sink = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.incident = $root.faro.v1.IncidentContext.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an IncidentDelivery message.
+             * @function verify
+             * @memberof faro.v1.IncidentDelivery
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            IncidentDelivery.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    if (!$util.isInteger(message.schemaVersion))
+                        return "schemaVersion: integer expected";
+                if (message.idempotencyKey != null && Object.hasOwnProperty.call(message, "idempotencyKey"))
+                    if (!$util.isString(message.idempotencyKey))
+                        return "idempotencyKey: string expected";
+                if (message.sink != null && Object.hasOwnProperty.call(message, "sink"))
+                    if (!$util.isString(message.sink))
+                        return "sink: string expected";
+                if (message.incident != null && Object.hasOwnProperty.call(message, "incident")) {
+                    let error = $root.faro.v1.IncidentContext.verify(message.incident, long + 1);
+                    if (error)
+                        return "incident." + error;
+                }
+                return null;
+            };
+
+            /**
+             * Creates an IncidentDelivery message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.IncidentDelivery
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.IncidentDelivery} IncidentDelivery
+             */
+            IncidentDelivery.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.IncidentDelivery)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.IncidentDelivery: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.IncidentDelivery();
+                if (object.schemaVersion != null)
+                    message.schemaVersion = object.schemaVersion >>> 0;
+                if (object.idempotencyKey != null)
+                    message.idempotencyKey = String(object.idempotencyKey);
+                if (object.sink != null)
+                    message.sink = String(object.sink);
+                if (object.incident != null) {
+                    if (!$util.isObject(object.incident))
+                        throw TypeError(".faro.v1.IncidentDelivery.incident: object expected");
+                    message.incident = $root.faro.v1.IncidentContext.fromObject(object.incident, long + 1);
+                }
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an IncidentDelivery message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.IncidentDelivery
+             * @static
+             * @param {faro.v1.IncidentDelivery} message IncidentDelivery
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            IncidentDelivery.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.schemaVersion = 0;
+                    object.idempotencyKey = "";
+                    object.sink = "";
+                    object.incident = null;
+                }
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    object.schemaVersion = message.schemaVersion;
+                if (message.idempotencyKey != null && Object.hasOwnProperty.call(message, "idempotencyKey"))
+                    object.idempotencyKey = message.idempotencyKey;
+                if (message.sink != null && Object.hasOwnProperty.call(message, "sink"))
+                    object.sink = message.sink;
+                if (message.incident != null && Object.hasOwnProperty.call(message, "incident"))
+                    object.incident = $root.faro.v1.IncidentContext.toObject(message.incident, options, q + 1);
+                return object;
+            };
+
+            /**
+             * Converts this IncidentDelivery to JSON.
+             * @function toJSON
+             * @memberof faro.v1.IncidentDelivery
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            IncidentDelivery.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for IncidentDelivery
+             * @function getTypeUrl
+             * @memberof faro.v1.IncidentDelivery
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            IncidentDelivery.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.IncidentDelivery";
+            };
+
+            return IncidentDelivery;
+        })();
+
+        v1.IncidentAck = (function() {
+
+            /**
+             * Properties of an IncidentAck.
+             * @memberof faro.v1
+             * @interface IIncidentAck
+             * @property {number|null} [schemaVersion] IncidentAck schemaVersion
+             * @property {string|null} [idempotencyKey] IncidentAck idempotencyKey
+             * @property {boolean|null} [accepted] IncidentAck accepted
+             * @property {boolean|null} [permanent] accepted = false and retrying can never help: dead-lettered
+             * @property {string|null} [error] IncidentAck error
+             */
+
+            /**
+             * Constructs a new IncidentAck.
+             * @memberof faro.v1
+             * @classdesc The receiver's answer to one IncidentDelivery; the forwarder acks the bus only on accepted = true.
+             * @implements IIncidentAck
+             * @constructor
+             * @param {faro.v1.IIncidentAck=} [properties] Properties to set
+             */
+            function IncidentAck(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * IncidentAck schemaVersion.
+             * @member {number} schemaVersion
+             * @memberof faro.v1.IncidentAck
+             * @instance
+             */
+            IncidentAck.prototype.schemaVersion = 0;
+
+            /**
+             * IncidentAck idempotencyKey.
+             * @member {string} idempotencyKey
+             * @memberof faro.v1.IncidentAck
+             * @instance
+             */
+            IncidentAck.prototype.idempotencyKey = "";
+
+            /**
+             * IncidentAck accepted.
+             * @member {boolean} accepted
+             * @memberof faro.v1.IncidentAck
+             * @instance
+             */
+            IncidentAck.prototype.accepted = false;
+
+            /**
+             * accepted = false and retrying can never help: dead-lettered
+             * @member {boolean} permanent
+             * @memberof faro.v1.IncidentAck
+             * @instance
+             */
+            IncidentAck.prototype.permanent = false;
+
+            /**
+             * IncidentAck error.
+             * @member {string} error
+             * @memberof faro.v1.IncidentAck
+             * @instance
+             */
+            IncidentAck.prototype.error = "";
+
+            /**
+             * Creates a new IncidentAck instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.IncidentAck
+             * @static
+             * @param {faro.v1.IIncidentAck=} [properties] Properties to set
+             * @returns {faro.v1.IncidentAck} IncidentAck instance
+             */
+            IncidentAck.create = function create(properties) {
+                return new IncidentAck(properties);
+            };
+
+            /**
+             * Encodes the specified IncidentAck message. Does not implicitly {@link faro.v1.IncidentAck.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.IncidentAck
+             * @static
+             * @param {faro.v1.IIncidentAck} message IncidentAck message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            IncidentAck.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.schemaVersion);
+                if (message.idempotencyKey != null && Object.hasOwnProperty.call(message, "idempotencyKey"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.idempotencyKey);
+                if (message.accepted != null && Object.hasOwnProperty.call(message, "accepted"))
+                    writer.uint32(/* id 3, wireType 0 =*/24).bool(message.accepted);
+                if (message.permanent != null && Object.hasOwnProperty.call(message, "permanent"))
+                    writer.uint32(/* id 4, wireType 0 =*/32).bool(message.permanent);
+                if (message.error != null && Object.hasOwnProperty.call(message, "error"))
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.error);
+                return writer;
+            };
+
+            /**
+             * Decodes an IncidentAck message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.IncidentAck
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.IncidentAck} IncidentAck
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            IncidentAck.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.IncidentAck();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.schemaVersion = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.idempotencyKey = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.accepted = reader.bool();
+                            break;
+                        }
+                    case 4: {
+                            message.permanent = reader.bool();
+                            break;
+                        }
+                    case 5: {
+                            message.error = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an IncidentAck message.
+             * @function verify
+             * @memberof faro.v1.IncidentAck
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            IncidentAck.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    if (!$util.isInteger(message.schemaVersion))
+                        return "schemaVersion: integer expected";
+                if (message.idempotencyKey != null && Object.hasOwnProperty.call(message, "idempotencyKey"))
+                    if (!$util.isString(message.idempotencyKey))
+                        return "idempotencyKey: string expected";
+                if (message.accepted != null && Object.hasOwnProperty.call(message, "accepted"))
+                    if (typeof message.accepted !== "boolean")
+                        return "accepted: boolean expected";
+                if (message.permanent != null && Object.hasOwnProperty.call(message, "permanent"))
+                    if (typeof message.permanent !== "boolean")
+                        return "permanent: boolean expected";
+                if (message.error != null && Object.hasOwnProperty.call(message, "error"))
+                    if (!$util.isString(message.error))
+                        return "error: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an IncidentAck message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.IncidentAck
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.IncidentAck} IncidentAck
+             */
+            IncidentAck.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.IncidentAck)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.IncidentAck: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.IncidentAck();
+                if (object.schemaVersion != null)
+                    message.schemaVersion = object.schemaVersion >>> 0;
+                if (object.idempotencyKey != null)
+                    message.idempotencyKey = String(object.idempotencyKey);
+                if (object.accepted != null)
+                    message.accepted = Boolean(object.accepted);
+                if (object.permanent != null)
+                    message.permanent = Boolean(object.permanent);
+                if (object.error != null)
+                    message.error = String(object.error);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an IncidentAck message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.IncidentAck
+             * @static
+             * @param {faro.v1.IncidentAck} message IncidentAck
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            IncidentAck.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.schemaVersion = 0;
+                    object.idempotencyKey = "";
+                    object.accepted = false;
+                    object.permanent = false;
+                    object.error = "";
+                }
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    object.schemaVersion = message.schemaVersion;
+                if (message.idempotencyKey != null && Object.hasOwnProperty.call(message, "idempotencyKey"))
+                    object.idempotencyKey = message.idempotencyKey;
+                if (message.accepted != null && Object.hasOwnProperty.call(message, "accepted"))
+                    object.accepted = message.accepted;
+                if (message.permanent != null && Object.hasOwnProperty.call(message, "permanent"))
+                    object.permanent = message.permanent;
+                if (message.error != null && Object.hasOwnProperty.call(message, "error"))
+                    object.error = message.error;
+                return object;
+            };
+
+            /**
+             * Converts this IncidentAck to JSON.
+             * @function toJSON
+             * @memberof faro.v1.IncidentAck
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            IncidentAck.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for IncidentAck
+             * @function getTypeUrl
+             * @memberof faro.v1.IncidentAck
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            IncidentAck.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.IncidentAck";
+            };
+
+            return IncidentAck;
         })();
 
         return v1;
