@@ -116,6 +116,7 @@ export type { StreamDefinition } from "./streams.js";
 export {
   shortHash,
   resourceChangeId,
+  busMsgId,
   eventId,
   logBatchId,
   storyEntryId,

@@ -40,6 +40,16 @@ export function logBatchId(podUid: string, container: string, restartCount: numb
   return `lg:${podUid}:${container}:${restartCount}:${seqStart}${source === "previous" ? ":p" : ""}`;
 }
 
+/**
+ * The id a raw message carries on the bus: its logical id scoped by the pipeline's cluster, `<id>@<cluster>`.
+ * Objects, Events and pods have the same uids whoever watches them, so without the scope two pipelines
+ * watching one Kubernetes cluster under different names (a `faro up` and a `faro capture`, or two tenants'
+ * pipelines) would drop each other's messages as duplicates in the shared FARO_RAW.
+ */
+export function busMsgId(id: string, cluster: string): string {
+  return `${id}@${cluster}`;
+}
+
 /** se:<storyId>:<window>:<seq> */
 export function storyEntryId(storyId: string, window: number, seq: number): string {
   return `se:${storyId}:${window}:${seq}`;

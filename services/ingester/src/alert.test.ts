@@ -11,7 +11,7 @@ describe("mapAlert", () => {
     const m = mapAlert("c1", "falco", alert({ "k8s.pod.name": "web-1", "k8s.ns.name": "shop", "container.name": "app" }, { hostname: "n1" }), 5);
     expect(m.subject).toBe("faro.v1.raw.c1.shop.event.Pod.web-1");
     expect(m.event.involved).toEqual({ apiVersion: "v1", kind: "Pod", namespace: "shop", name: "web-1", uid: "", fieldPath: "spec.containers{app}" });
-    expect(m.msgId).toBe(`ev:${m.event.uid}:1:A`);
+    expect(m.msgId).toBe(`ev:${m.event.uid}:1:A@c1`);
   });
 
   it("is about the node when the pod is unknown or <NA>, and about an unknown host without a hostname", () => {

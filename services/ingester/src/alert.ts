@@ -1,6 +1,6 @@
 // Maps a validated Falco alert onto the KubeEvent the filter and correlator already understand (docs/security.md).
 import { createHash } from "node:crypto";
-import { buildRawSubject, eventId, type Encodable, type FalcoAlert, type KubeEvent, type ObjectRef } from "@faro/contracts";
+import { buildRawSubject, busMsgId, eventId, type Encodable, type FalcoAlert, type KubeEvent, type ObjectRef } from "@faro/contracts";
 
 /** The two accepted formats: Falco's own http_output, and falcosidekick's webhook output. */
 export type AlertFormat = "falco" | "falcosidekick";
@@ -95,7 +95,7 @@ export function mapAlert(cluster: string, format: AlertFormat, alert: FalcoAlert
   };
   return {
     subject: buildRawSubject(cluster, namespace, { category: "event", kind: involved.kind, name: involved.name }),
-    msgId: eventId(uid, "1", "ADDED"),
+    msgId: busMsgId(eventId(uid, "1", "ADDED"), cluster),
     event,
   };
 }

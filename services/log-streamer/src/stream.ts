@@ -1,7 +1,7 @@
 // One container instance's log stream, run while this replica holds its lease: reads the log from the
 // checkpoint, batches lines, and publishes each batch behind a pending intent so a resume re-publishes it exactly.
 import type { Publisher } from "@faro/bus";
-import { buildRawSubject, encodeLogBatch, logBatchId, type LogLine, type LogSource, type UnreadReason } from "@faro/contracts";
+import { buildRawSubject, busMsgId, encodeLogBatch, logBatchId, type LogLine, type LogSource, type UnreadReason } from "@faro/contracts";
 import { followLogs, textBytes, type KubeAccess, type LogLine as KubeLogLine } from "@faro/kube";
 import { backoffDelay, sleep } from "@faro/primitives";
 import type { Logger } from "pino";
@@ -590,7 +590,7 @@ export class InstanceStream {
     const { ctx, info } = this;
     const subject = buildRawSubject(ctx.cluster, info.namespace, { category: "log", pod: info.pod, container: info.container });
     const ack = await ctx.publisher.publish(subject, batch.data, {
-      msgId: logBatchId(info.podUid, info.container, info.restartCount, pend.seqStart, pend.source),
+      msgId: busMsgId(logBatchId(info.podUid, info.container, info.restartCount, pend.seqStart, pend.source), ctx.cluster),
     });
     const m = ctx.metrics;
     if (replay) m.replays.inc({ outcome: ack.duplicate ? "duplicate" : "published" });

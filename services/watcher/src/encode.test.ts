@@ -28,7 +28,7 @@ describe("encodeChange", () => {
     const out = encodeChange("prod", deployRef, "MODIFIED", obj, 1000);
     expect(out.subject).toBe("faro.v1.raw.prod.shop.obj.deployments~2Eapps.web~2Ev2");
     expect(parseSubject(out.subject)).toMatchObject({ namespace: "shop", target: { resource: "deployments", group: "apps", name: "web.v2" } });
-    expect(out.msgId).toBe("rc:u1:42:M");
+    expect(out.msgId).toBe("rc:u1:42:M@prod");
     const msg = decodeResourceChange(out.data);
     expect(msg).toMatchObject({ cluster: "prod", type: "MODIFIED", group: "apps", resource: "deployments", kind: "Deployment", namespace: "shop", name: "web.v2", uid: "u1", resourceVersion: "42", labels: { app: "web" } });
     expect(msg.ownerRefs).toEqual([{ apiVersion: "x/v1", kind: "Thing", name: "t", uid: "o1", controller: true }]);
@@ -85,7 +85,7 @@ describe("encodeEvent", () => {
   it("publishes on the involved object's subject with its identity", () => {
     const out = encodeEvent("prod", "ADDED", ev, 5);
     expect(out.subject).toBe("faro.v1.raw.prod.shop.event.Pod.web-1");
-    expect(out.msgId).toBe("ev:e1:9:M");
+    expect(out.msgId).toBe("ev:e1:9:M@prod");
     const msg = decodeKubeEvent(out.data);
     expect(msg).toMatchObject({ reason: "BackOff", eventType: "Warning", sourceComponent: "kubelet", sourceHost: "node-1", count: 4, namespace: "shop", name: "web-1.17a" });
     expect(msg.involved).toEqual({ apiVersion: "v1", kind: "Pod", namespace: "shop", name: "web-1", uid: "p1", fieldPath: "spec.containers{app}" });
@@ -102,6 +102,6 @@ describe("encodeEvent", () => {
     const stub = { apiVersion: "v1", kind: "Event", metadata: { name: "web-1.17a", namespace: "shop", uid: "e1", resourceVersion: "9" } } as KubeObject;
     const out = encodeEvent("prod", "DELETED", stub, 5, { kind: "Pod", name: "web-1" });
     expect(out.subject).toBe("faro.v1.raw.prod.shop.event.Pod.web-1");
-    expect(out.msgId).toBe("ev:e1:9:D");
+    expect(out.msgId).toBe("ev:e1:9:D@prod");
   });
 });

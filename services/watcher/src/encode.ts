@@ -6,6 +6,7 @@ import {
   encodeResourceChange,
   eventId,
   resourceChangeId,
+  busMsgId,
   type ObjectRef,
   type OwnerRef,
   type WatchType,
@@ -108,7 +109,7 @@ export function encodeChange(cluster: string, r: ResourceRef, type: WatchType, o
   });
   return {
     subject: buildRawSubject(cluster, namespace, { category: "obj", resource: r.resource, group: r.group, name: id.name }),
-    msgId: changeMsgId(id.uid, id.rv, type),
+    msgId: busMsgId(changeMsgId(id.uid, id.rv, type), cluster),
     data,
   };
 }
@@ -178,7 +179,7 @@ export function encodeEvent(
   });
   return {
     subject: buildRawSubject(cluster, id.namespace, { category: "event", kind: involved.kind, name: involved.name }),
-    msgId: eventMsgId(id.uid, id.rv, type),
+    msgId: busMsgId(eventMsgId(id.uid, id.rv, type), cluster),
     data,
   };
 }
