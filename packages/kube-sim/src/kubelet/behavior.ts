@@ -22,6 +22,8 @@ export interface ContainerBehavior {
   lastWords?: string;
   /** OOM-killed (exit 137, reason OOMKilled) this long after each start. */
   oomAfterMs?: number;
+  /** Memory (bytes) the container needs: with a memory limit at least this high, `oomAfterMs` never fires. */
+  memoryNeedBytes?: number;
   /** Exit 0 this long after start (Job pods and init containers default to 1s). */
   completeAfterMs?: number;
   /** Every pull of the image fails (ErrImagePull → ImagePullBackOff). */
@@ -130,4 +132,12 @@ export function fromAnnotations(ann: Record<string, string>, container: string):
   const pf = dur("probe-fail-after");
   if (pf !== undefined) b.probe = { type: get("probe") === "liveness" ? "liveness" : "readiness", failAfterMs: pf };
   return b;
+}
+
+const MEMORY_UNITS: Record<string, number> = { "": 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+
+/** Parses a Kubernetes memory quantity (`64Mi`, `1G`, `128974848`) into bytes; undefined when it is not one. */
+export function memoryBytes(q: unknown): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(String(q ?? "").trim());
+  return m ? Math.round(Number(m[1]) * MEMORY_UNITS[m[2] ?? ""]!) : undefined;
 }

@@ -7,7 +7,7 @@ import { goDuration } from "../clock.js";
 import type { EventRecorder } from "../controllers/events.js";
 import { T, controllerOf, hex, reportError } from "../controllers/util.js";
 import type { LogStore } from "../logs/log-store.js";
-import type { BehaviorRegistry, ContainerBehavior } from "./behavior.js";
+import { memoryBytes, type BehaviorRegistry, type ContainerBehavior } from "./behavior.js";
 
 export interface KubeletOptions {
   store: Store;
@@ -40,6 +40,7 @@ interface ContainerSpec {
   envFrom?: { configMapRef?: { name: string; optional?: boolean }; secretRef?: { name: string; optional?: boolean } }[];
   livenessProbe?: unknown;
   readinessProbe?: unknown;
+  resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> };
 }
 
 interface VolumeSpec {
@@ -477,7 +478,10 @@ export function createKubelet(opts: KubeletOptions): Kubelet {
     const startup = b.logs?.startup ?? (b.logs?.lines ? [] : defaultStartup(c));
     if (startup.length) logs.write(run.uid, c.spec.name, startup.map((l) => subst(l, run, c, 0)));
     emitting.add({ run, c });
-    if (b.oomAfterMs !== undefined) timer(run, c, b.oomAfterMs, () => exit(run, c, 137, "OOMKilled", b.lastWords));
+    // A container that needs memoryNeedBytes is OOM-killed only while its memory limit is below that.
+    const limit = memoryBytes(c.spec.resources?.limits?.["memory"]);
+    const fits = b.memoryNeedBytes !== undefined && limit !== undefined && limit >= b.memoryNeedBytes;
+    if (b.oomAfterMs !== undefined && !fits) timer(run, c, b.oomAfterMs, () => exit(run, c, 137, "OOMKilled", b.lastWords));
     if (b.crashAfterMs !== undefined) timer(run, c, b.crashAfterMs, () => exit(run, c, b.exitCode ?? 1, "Error", b.lastWords));
     if (b.completeAfterMs !== undefined) timer(run, c, b.completeAfterMs, () => exit(run, c, b.exitCode ?? 0, (b.exitCode ?? 0) === 0 ? "Completed" : "Error", b.lastWords));
     if (b.probe && !c.init) probeLoop(run, c, b.probe);

@@ -5,7 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { parseDuration } from "../clock.js";
-import type { BehaviorRule, ContainerBehavior } from "../kubelet/behavior.js";
+import { memoryBytes, type BehaviorRule, type ContainerBehavior } from "../kubelet/behavior.js";
 import type { NewObject } from "../types.js";
 import { ScenarioError } from "./errors.js";
 
@@ -164,6 +164,12 @@ export function parseBehavior(b: Record<string, unknown>, scenario: string, fiel
       case "oomAfter":
         out.oomAfterMs = d(v, k);
         break;
+      case "memoryNeed": {
+        const bytes = memoryBytes(v);
+        if (bytes === undefined) throw new ScenarioError(`expected a memory quantity (e.g. 96Mi); got ${JSON.stringify(v)}`, scenario, `${field}.${k}`);
+        out.memoryNeedBytes = bytes;
+        break;
+      }
       case "completeAfter":
         out.completeAfterMs = d(v, k);
         break;
