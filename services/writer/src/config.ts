@@ -47,6 +47,22 @@ export const configSchema = defineSchema(
       {
         maxAge: field.duration({ description: "Story files not modified for this long are removed; 0 keeps them forever.", default: "7d", example: "30d", min: 0 }),
         scanInterval: field.duration({ description: "How often the retention scan runs (also removes temp files left by a crashed writer).", default: "10m", example: "1h", min: 100 }),
+        policies: field.array(
+          field.object(
+            {
+              name: field.string({ description: "Name of the policy: the `policy` label of faro_writer_retention_deletions_total; unset = `policy-<index>`.", optional: true, example: "shop-short" }),
+              tenant: field.string({ description: "Tenant pattern (exact, glob `team-*`, `/regex/`); unset = any tenant. Needs the file's `tenant`, so a file is read when this decides.", optional: true, example: "team-a" }),
+              namespace: field.string({ description: "Namespace pattern (exact, glob `shop-*`, `/regex/`); unset = any namespace; cluster-scoped stories have the empty namespace (match it with `*`).", optional: true, example: "shop-*" }),
+              maxAge: field.duration({ description: "Story files of matching stories not modified for this long are removed; 0 keeps them forever.", default: "7d", example: "1d", min: 0 }),
+            },
+            { description: "One retention policy." },
+          ),
+          {
+            description: "Retention per tenant/namespace: the first policy matching a story file decides its maximum age; a file no policy matches gets `retention.maxAge` (policy label `default`).",
+            default: [],
+            example: [{ name: "shop-short", namespace: "shop-*", maxAge: "1d" }, { tenant: "team-a", maxAge: "30d" }],
+          },
+        ),
       },
       { description: "Retention of story files." },
     ),

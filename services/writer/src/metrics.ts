@@ -1,12 +1,13 @@
 // The writer's own metrics (faro_writer_*), next to the standard service metrics on the same registry.
-import { counter, histogram, type Counter, type Histogram, type Registry } from "@faro/observability";
+import { counter, gauge, histogram, type Counter, type Gauge, type Histogram, type Registry } from "@faro/observability";
 
 export interface WriterMetrics {
   filesWritten: Counter<"kind">;
   bytesWritten: Counter;
   writeSeconds: Histogram<"kind">;
   snapshots: Counter;
-  retentionDeletions: Counter;
+  retentionDeletions: Counter<"policy">;
+  retentionPolicyMaxAge: Gauge<"policy">;
   tempFilesRemoved: Counter;
   elidedLines: Counter;
   validationFailures: Counter<"kind">;
@@ -29,7 +30,8 @@ export function writerMetrics(registry: Registry): WriterMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
     snapshots: counter(registry, { name: "faro_writer_snapshots_total", help: "Snapshot files written for story windows still open." }),
-    retentionDeletions: counter(registry, { name: "faro_writer_retention_deletions_total", help: "Story files removed by retention." }),
+    retentionDeletions: counter(registry, { name: "faro_writer_retention_deletions_total", help: "Story files (and HTML pages) removed by retention, by policy (`default` when no retention.policies entry matched).", labelNames: ["policy"] }),
+    retentionPolicyMaxAge: gauge(registry, { name: "faro_writer_retention_max_age_seconds", help: "Maximum age of story files by retention policy (0 = kept forever).", labelNames: ["policy"] }),
     tempFilesRemoved: counter(registry, { name: "faro_writer_temp_files_removed_total", help: "Temp files of crashed writes removed by the retention scan." }),
     elidedLines: counter(registry, { name: "faro_writer_elided_lines_total", help: "Log lines left out of story files by the size bounds (counted per container in the file)." }),
     validationFailures: counter(registry, { name: "faro_writer_validation_failures_total", help: "Story files that failed JSON Schema validation and were not written, by kind.", labelNames: ["kind"] }),

@@ -15,7 +15,7 @@ import { InvalidStoryError, MalformedEntryError, ReadBackError } from "./errors.
 import { writerMetrics, type WriterMetrics } from "./metrics.js";
 import { storyFilePath } from "./paths.js";
 import { lastSeqOf, readIncidents, readInsights, readStoryWindow, type ReadOptions } from "./readback.js";
-import { scanRetention, type RetentionResult } from "./retention.js";
+import { compileRetentionPolicies, DEFAULT_POLICY, scanRetention, type RetentionResult } from "./retention.js";
 
 /** Base name of the durable every replica shares (the kernel names it `<cluster>_writer`). */
 export const CONSUMER_NAME = "writer";
@@ -94,6 +94,10 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
   const maxTracked = config.snapshot.maxTracked;
   const inflight = service.queue("handlers_in_flight", config.consumer.concurrency);
   const trackedQueue = service.queue("tracked_stories", maxTracked);
+  // Validated by the service definition (a bad pattern exits 2 naming the policy's field).
+  const retentionRules = compileRetentionPolicies(config.retention.policies, config.retention.maxAge);
+  for (const p of retentionRules.policies) metrics.retentionPolicyMaxAge.set({ policy: p.name }, p.maxAgeMs / 1000);
+  metrics.retentionPolicyMaxAge.set({ policy: DEFAULT_POLICY }, retentionRules.defaultMaxAgeMs / 1000);
   const buildOpts = { maxLogLines: config.limits.maxLogLines, maxBytes: config.limits.maxBytes };
 
   // Open windows seen by this replica (Map order = least recently updated first), bounded.
@@ -298,14 +302,14 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
   }
 
   async function scanOnce(): Promise<RetentionResult> {
-    const r = await scanRetention(dir, config.retention.maxAge, now());
-    if (r.deleted.length) metrics.retentionDeletions.inc(r.deleted.length);
+    const r = await scanRetention(dir, retentionRules, now());
+    for (const [policy, n] of Object.entries(r.byPolicy)) metrics.retentionDeletions.inc({ policy }, n);
     if (r.tempRemoved.length) metrics.tempFilesRemoved.inc(r.tempRemoved.length);
     for (const { file, err } of r.errors) {
       service.errors.inc({ kind: "retention" });
       logger.warn({ err, file }, "retention could not remove or inspect a file");
     }
-    if (r.deleted.length || r.tempRemoved.length) logger.info({ deleted: r.deleted.length, tempRemoved: r.tempRemoved.length }, "retention scan");
+    if (r.deleted.length || r.tempRemoved.length) logger.info({ deleted: r.deleted.length, byPolicy: r.byPolicy, tempRemoved: r.tempRemoved.length }, "retention scan");
     return r;
   }
 
