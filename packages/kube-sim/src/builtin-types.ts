@@ -43,7 +43,7 @@ export const builtinTypes: readonly ResourceType[] = Object.freeze([
   t("", "v1", "configmaps", "ConfigMap", true, { shortNames: ["cm"] }),
   t("", "v1", "secrets", "Secret", true),
   t("", "v1", "events", "Event", true, { shortNames: ["ev"] }),
-  t("", "v1", "serviceaccounts", "ServiceAccount", true, { shortNames: ["sa"] }),
+  t("", "v1", "serviceaccounts", "ServiceAccount", true, { shortNames: ["sa"], subresources: ["token"] }),
   t("", "v1", "endpoints", "Endpoints", true, { shortNames: ["ep"], singular: "endpoints" }),
   t("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true, {
     shortNames: ["pvc"],
@@ -75,6 +75,13 @@ export const builtinTypes: readonly ResourceType[] = Object.freeze([
     categories: ["api-extensions"],
   }),
   t("coordination.k8s.io", "v1", "leases", "Lease", true),
+  t("rbac.authorization.k8s.io", "v1", "roles", "Role", true),
+  t("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true),
+  t("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false),
+  t("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false),
+  // Virtual: answered by the authorizer (server/http.ts), never stored.
+  t("authorization.k8s.io", "v1", "selfsubjectaccessreviews", "SelfSubjectAccessReview", false, { verbs: ["create"] }),
+  t("authorization.k8s.io", "v1", "selfsubjectrulesreviews", "SelfSubjectRulesReview", false, { verbs: ["create"] }),
   t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true, { shortNames: ["hpa"], subresources: ["status"], categories: ["all"] }),
 ]);
 
@@ -82,5 +89,6 @@ export const builtinTypes: readonly ResourceType[] = Object.freeze([
 export function subresourceKind(type: ResourceType, sub: string): { group: string; version: string; kind: string } {
   if (sub === "scale") return { group: "autoscaling", version: "v1", kind: "Scale" };
   if (sub === "log") return { group: "", version: "v1", kind: "Pod" };
+  if (sub === "token") return { group: "authentication.k8s.io", version: "v1", kind: "TokenRequest" };
   return { group: type.group, version: type.version, kind: type.kind };
 }

@@ -52,6 +52,11 @@ export interface Cluster {
   /** kubeconfig YAML pointing at this cluster (context `kube-sim`, namespace default). */
   kubeconfig(namespace?: string): string;
   writeKubeconfig(path: string, namespace?: string): void;
+  /**
+   * kubeconfig YAML that authenticates as the service account `namespace/name` (created if missing):
+   * RBAC from the Roles, ClusterRoles and bindings in the store applies to it.
+   */
+  serviceAccountKubeconfig(namespace: string, name: string): string;
   runScenario(s: string | Scenario, params?: LoadParams): ScenarioRun;
   stop(): Promise<void>;
 }
@@ -72,26 +77,26 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const runs: ScenarioRun[] = [];
   let stopped = false;
 
-  const kubeconfig = (namespace = "default") =>
+  const kubeconfig = (namespace = "default", token = "kube-sim", user = "kube-sim", server_ = opts.advertiseUrl ?? server.url) =>
     [
       "apiVersion: v1",
       "kind: Config",
       "clusters:",
       "- name: kube-sim",
       "  cluster:",
-      `    server: ${opts.advertiseUrl ?? server.url}`,
+      `    server: ${server_}`,
       "    insecure-skip-tls-verify: true",
       "contexts:",
       "- name: kube-sim",
       "  context:",
       "    cluster: kube-sim",
-      "    user: kube-sim",
+      `    user: ${user}`,
       `    namespace: ${namespace}`,
       "current-context: kube-sim",
       "users:",
-      "- name: kube-sim",
+      `- name: ${user}`,
       "  user:",
-      "    token: kube-sim",
+      `    token: ${token}`,
       "",
     ].join("\n");
 
@@ -104,7 +109,14 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     logs,
     kubelet,
     behaviors,
-    kubeconfig,
+    kubeconfig: (namespace?: string) => kubeconfig(namespace),
+    serviceAccountKubeconfig(namespace, name) {
+      ensureNamespace(store, namespace);
+      const saType = store.typeFor("", "serviceaccounts")!;
+      if (!store.get(saType, namespace, name)) store.create(saType, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace } });
+      const url = opts.advertiseUrl ? opts.advertiseUrl.replace(/^http:/, "https:") : server.httpsUrl;
+      return kubeconfig(namespace, server.serviceAccountToken(namespace, name), `system:serviceaccount:${namespace}:${name}`, url);
+    },
     writeKubeconfig(path, namespace) {
       const tmp = `${path}.tmp-${process.pid}`;
       fs.writeFileSync(tmp, kubeconfig(namespace), { mode: 0o600 });

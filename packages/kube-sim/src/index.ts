@@ -20,6 +20,8 @@ export type {
 export { createClock, goDuration, parseDuration } from "./clock.js";
 export type { ClockOptions } from "./clock.js";
 export { startCluster } from "./cluster.js";
+export { ADMIN_TOKEN } from "./rbac.js";
+export type { Decision, RequestAttributes, Subject } from "./rbac.js";
 export type { Cluster, ClusterOptions } from "./cluster.js";
 export { createGroundTruth } from "./ground-truth.js";
 export type { ChangeFilter, EventChange, GroundTruth, LineFilter, ObjectChange, TruthOptions } from "./ground-truth.js";

@@ -1,5 +1,7 @@
 // API discovery documents: aggregated (apidiscovery.k8s.io v2/v2beta1) and legacy (APIVersions, APIGroupList, APIResourceList).
 import { subresourceKind } from "../builtin-types.js";
+
+const subresourceVerbs = (s: string) => (s === "log" ? ["get"] : s === "token" ? ["create"] : ["get", "patch", "update"]);
 import type { ResourceType } from "../types.js";
 
 interface GroupVersions {
@@ -45,7 +47,7 @@ export function aggregatedDiscovery(types: ResourceType[], legacy: boolean, apiV
                 subresources: t.subresources.map((s) => ({
                   subresource: s,
                   responseKind: subresourceKind(t, s),
-                  verbs: s === "log" ? ["get"] : ["get", "patch", "update"],
+                  verbs: subresourceVerbs(s),
                 })),
               }
             : {}),
@@ -105,7 +107,7 @@ export function apiResourceList(types: ResourceType[], group: string, version: s
         namespaced: t.namespaced,
         ...(k.group !== t.group ? { group: k.group, version: k.version } : {}),
         kind: k.kind,
-        verbs: s === "log" ? ["get"] : ["get", "patch", "update"],
+        verbs: subresourceVerbs(s),
       });
     }
   }

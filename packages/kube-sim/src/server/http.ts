@@ -1,16 +1,21 @@
 // The HTTP front of the simulator: routes Kubernetes API requests (discovery, CRUD, patch, watch, logs, scale) to the store.
+import fs from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import https from "node:https";
+import net, { type AddressInfo } from "node:net";
+import { Duplex } from "node:stream";
 import { parse as parseYaml } from "yaml";
 import { ApiError, badRequest, invalid, methodNotAllowed, notFound } from "../errors.js";
 import type { SimStore } from "../store.js";
 import type { DeleteOptions, KubeObject, LogProvider, LogQuery, ResourceType, Store, StoreEvent } from "../types.js";
 import { aggregatedDiscovery, apiGroup, apiGroupList, apiResourceList, apiVersions } from "./discovery.js";
 import { openapiV3 } from "./openapi.js";
+import { ACCEPTED_BODY_TYPES, decodeProtobufObject, PROTOBUF_CT } from "./protobuf.js";
 import { jsonPatch, mergePatch, strategicMergePatch } from "./patch.js";
 import { both, parseFieldSelector, parseLabelSelector, type Matcher } from "./selectors.js";
 import { toTable } from "./table.js";
 import { bookmarkObject, WatchHub, type Watcher } from "./watch.js";
+import { Authorizer, forbidden, TokenIssuer, type RequestAttributes, type Subject } from "../rbac.js";
 
 export interface ApiServerOptions {
   store: Store;
@@ -24,10 +29,14 @@ export interface ApiServerOptions {
   bookmarkIntervalMs?: number;
   /** Clock for Table ages (ms since epoch); the simulated clock's now() when time runs faster. */
   now?: () => number;
+  /** Issues and checks bearer tokens (a fresh signing key when absent). */
+  tokens?: TokenIssuer;
 }
 
 export interface ApiServer {
   url: string;
+  /** The same server over TLS (self-signed; clients skip verification). kubectl sends tokens only over https. */
+  httpsUrl: string;
   port: number;
   /** Ends every open watch and log stream and stops listening; idempotent. */
   close(): Promise<void>;
@@ -35,6 +44,10 @@ export interface ApiServer {
   forceCloseWatches(): void;
   /** Open watch streams (for tests and benchmarks). */
   watchCount(): number;
+  /** A bearer token for `system:serviceaccount:<namespace>:<name>`; RBAC applies to requests that carry it. */
+  serviceAccountToken(namespace: string, name: string): string;
+  /** Every request RBAC denied so far, with the Forbidden message it got (tests: "no 403 in normal operation"). */
+  denials(): readonly { attributes: RequestAttributes; message: string }[];
 }
 
 const JSON_CT = "application/json";
@@ -62,7 +75,11 @@ function sendError(res: ServerResponse, err: ApiError): void {
   send(res, err.code, err.status());
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBodyBytes(req)).toString("utf8");
+}
+
+function readBodyBytes(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -75,7 +92,7 @@ function readBody(req: IncomingMessage): Promise<string> {
       }
       chunks.push(c);
     });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
     req.on("error", reject);
   });
 }
@@ -84,7 +101,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw badRequest(`the body of the request was in an unknown format - accepted media types include: application/json, application/yaml: ${(err as Error).message}`, err);
+    throw badRequest(`the body of the request was in an unknown format - accepted media types include: ${ACCEPTED_BODY_TYPES.join(", ")}: ${(err as Error).message}`, err);
   }
 }
 
@@ -177,6 +194,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   const version = opts.version ?? { major: "1", minor: "32", gitVersion: "v1.32.0-kube-sim" };
   const hub = new WatchHub(sim ? (ev) => sim.previousOf(ev) : undefined);
   const logAborts = new Set<AbortController>();
+  const tokens = opts.tokens ?? new TokenIssuer();
+  const authorizer = new Authorizer(store);
+  const denied: { attributes: RequestAttributes; message: string }[] = [];
   let closed = false;
 
   const unsubscribe = store.subscribe((ev) => hub.dispatch(ev));
@@ -391,10 +411,12 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
   // --- writes -------------------------------------------------------------------------------------
 
   async function bodyObject(req: IncomingMessage): Promise<KubeObject> {
-    const text = await readBody(req);
-    const ct = req.headers["content-type"] ?? "";
+    const ct = (req.headers["content-type"] ?? "").toLowerCase();
+    const raw = await readBodyBytes(req);
+    const text = raw.toString("utf8");
     let obj: unknown;
-    if (/yaml/.test(ct)) {
+    if (ct.startsWith(PROTOBUF_CT)) obj = decodeProtobufObject(raw);
+    else if (/yaml/.test(ct)) {
       try {
         obj = parseYaml(text);
       } catch (err) {
@@ -611,11 +633,97 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     opts.logs.serveLogs(route.namespace ?? "default", route.name!, query, res, ac.signal);
   }
 
+  // --- authorization and tokens -------------------------------------------------------------------
+
+  /** SelfSubjectAccessReview and SelfSubjectRulesReview (authorization.k8s.io/v1), answered from RBAC. */
+  async function handleReview(req: IncomingMessage, res: ServerResponse, route: Route, subject: Subject): Promise<void> {
+    if (req.method !== "POST" || route.name !== undefined) throw methodNotAllowed(`${req.method ?? "GET"} is not supported on ${route.type.resource}`);
+    const obj = await bodyObject(req);
+    checkKind(route.type, obj);
+    const spec = (obj.spec ?? {}) as {
+      namespace?: string;
+      resourceAttributes?: { namespace?: string; verb?: string; group?: string; resource?: string; subresource?: string; name?: string };
+      nonResourceAttributes?: { path?: string; verb?: string };
+    };
+    const out = { kind: route.type.kind, apiVersion: "authorization.k8s.io/v1", metadata: { creationTimestamp: null }, spec: obj.spec ?? {} };
+    if (route.type.resource === "selfsubjectrulesreviews") {
+      const ns = spec.namespace ?? "";
+      const resourceRules = authorizer.rules(subject, ns).filter((r) => r.resources?.length).map((r) => ({
+        verbs: r.verbs ?? [],
+        apiGroups: r.apiGroups ?? [],
+        resources: r.resources ?? [],
+        ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+      }));
+      const nonResourceRules = [{ verbs: ["get"], nonResourceURLs: ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/readyz", "/openapi", "/openapi/*", "/version", "/version/"] }];
+      return send(res, 201, { ...out, status: { resourceRules, nonResourceRules, incomplete: false } });
+    }
+    const ra = spec.resourceAttributes;
+    if (!ra) {
+      // Non-resource URLs: what every authenticated subject may read (see handle()).
+      const allowed = subject.kind === "admin" || spec.nonResourceAttributes?.verb === "get";
+      return send(res, 201, { ...out, status: { allowed } });
+    }
+    const attrs: RequestAttributes = {
+      verb: ra.verb ?? "",
+      group: ra.group ?? "",
+      resource: ra.resource ?? "",
+      subresource: ra.subresource || undefined,
+      namespace: ra.namespace || undefined,
+      name: ra.name || undefined,
+    };
+    const d = authorizer.authorize(subject, attrs);
+    return send(res, 201, { ...out, status: { allowed: d.allowed, ...(d.reason ? { reason: d.reason } : {}) } });
+  }
+
+  /** TokenRequest (`kubectl create token SA`): a bearer token for an existing service account. */
+  async function handleTokenRequest(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
+    const obj = await bodyObject(req);
+    mustGet(route);
+    const spec = (obj.spec ?? {}) as { audiences?: string[]; expirationSeconds?: number };
+    const expirationSeconds = spec.expirationSeconds ?? 3600;
+    send(res, 201, {
+      kind: "TokenRequest",
+      apiVersion: "authentication.k8s.io/v1",
+      metadata: { name: route.name, namespace: route.namespace, creationTimestamp: null },
+      spec: { audiences: spec.audiences ?? [], expirationSeconds },
+      // Tokens are valid for the server's lifetime; the expiration is reported, not enforced.
+      status: { token: tokens.serviceAccountToken(route.namespace!, route.name!), expirationTimestamp: new Date(nowMs() + expirationSeconds * 1000).toISOString().replace(/\.\d+Z$/, "Z") },
+    });
+  }
+
   // --- dispatch -----------------------------------------------------------------------------------
 
-  async function handleResource(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams): Promise<void> {
+  /** The RBAC verb of a request (kube-apiserver's RequestInfo). */
+  function verbOf(method: string, route: Route, watch: boolean): string {
+    if (method === "GET" || method === "HEAD") return watch ? "watch" : route.name === undefined ? "list" : "get";
+    if (method === "POST") return "create";
+    if (method === "PUT") return "update";
+    if (method === "PATCH") return "patch";
+    if (method === "DELETE") return route.name === undefined ? "deletecollection" : "delete";
+    return method.toLowerCase();
+  }
+
+  async function handleResource(req: IncomingMessage, res: ServerResponse, route: Route, q: URLSearchParams, subject: Subject): Promise<void> {
     const method = req.method ?? "GET";
     const watch = route.watchPrefix || boolParam(q.get("watch"));
+    if (route.type.group === "authorization.k8s.io") return handleReview(req, res, route, subject);
+    const attrs: RequestAttributes = {
+      verb: verbOf(method, route, watch),
+      group: route.type.group,
+      resource: route.type.resource,
+      subresource: route.sub,
+      namespace: route.namespace,
+      name: route.name,
+    };
+    if (!authorizer.authorize(subject, attrs).allowed) {
+      const err = forbidden(subject, attrs);
+      if (denied.length < 10_000) denied.push({ attributes: attrs, message: err.message });
+      throw err;
+    }
+    if (route.sub === "token") {
+      if (method !== "POST") throw methodNotAllowed(`${method} is not supported on serviceaccounts/token`);
+      return handleTokenRequest(req, res, route);
+    }
     if (q.get("dryRun") && method !== "GET") {
       // Refused rather than ignored: a dry run that writes would be worse than an error.
       throw badRequest("dryRun is not supported by kube-sim");
@@ -656,6 +764,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
     const types = () => store.types();
 
     if (get && (path === "/healthz" || path === "/readyz" || path === "/livez")) return send(res, 200, "ok", "text/plain; charset=utf-8");
+    // Every authenticated subject may read discovery, /version and OpenAPI (the default system:discovery
+    // and system:public-info-viewer bindings of a real cluster); resources go through RBAC below.
+    const subject = tokens.authenticate(req.headers.authorization);
     if (get && path === "/version") {
       return send(res, 200, { ...version, gitCommit: "kube-sim", gitTreeState: "clean", buildDate: "2026-01-01T00:00:00Z", goVersion: "go1.23", compiler: "gc", platform: "linux/amd64" });
     }
@@ -679,7 +790,7 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         if (!doc) throw new ApiError(404, "NotFound", "the server could not find the requested resource");
         return send(res, 200, doc);
       }
-      return handleResource(req, res, parseRoute("", segs[1]!, segs.slice(2)), q);
+      return handleResource(req, res, parseRoute("", segs[1]!, segs.slice(2)), q, subject);
     }
     if (segs[0] === "apis" && segs.length >= 2) {
       if (segs.length === 2) {
@@ -692,19 +803,63 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
         if (!doc) throw new ApiError(404, "NotFound", "the server could not find the requested resource");
         return send(res, 200, doc);
       }
-      return handleResource(req, res, parseRoute(segs[1]!, segs[2]!, segs.slice(3)), q);
+      return handleResource(req, res, parseRoute(segs[1]!, segs[2]!, segs.slice(3)), q, subject);
     }
     throw new ApiError(404, "NotFound", "the server could not find the requested resource");
   }
 
-  const server = http.createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof ApiError) return sendError(res, err);
       console.error("kube-sim api: request failed", req.method, req.url, err);
       sendError(res, new ApiError(500, "InternalError", `Internal error occurred: ${(err as Error)?.message ?? String(err)}`, undefined, { cause: err }));
     });
+  };
+  const plain = http.createServer(onRequest);
+  // TLS on the same port: kubectl sends bearer tokens only over https, so service-account kubeconfigs
+  // use https://; the certificate is the simulator's fixed, public test identity (clients skip verification).
+  const secure = https.createServer(
+    {
+      cert: fs.readFileSync(new URL("./tls-cert.pem", import.meta.url)),
+      key: fs.readFileSync(new URL("./tls-key.pem", import.meta.url)),
+    },
+    onRequest,
+  );
+  plain.keepAliveTimeout = 65_000;
+  secure.keepAliveTimeout = 65_000;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    socket.once("data", (first: Buffer) => {
+      socket.pause();
+      if (first[0] !== 0x16) {
+        socket.unshift(first);
+        plain.emit("connection", socket);
+        socket.resume();
+        return;
+      }
+      // 0x16: a TLS handshake record. TLS reads a bare socket's handle directly (past anything unshifted),
+      // so it gets a stream that replays the first chunk and then relays the socket.
+      const relay = new Duplex({
+        read: () => socket.resume(),
+        write: (chunk: Buffer, _enc, cb) => socket.write(chunk, cb),
+        final: (cb) => socket.end(cb),
+        destroy: (err, cb) => {
+          socket.destroy();
+          cb(err);
+        },
+      });
+      socket.on("data", (d: Buffer) => {
+        if (!relay.push(d)) socket.pause();
+      });
+      socket.on("end", () => relay.push(null));
+      socket.on("close", () => relay.destroy());
+      socket.on("error", (err) => relay.destroy(err));
+      relay.push(first);
+      secure.emit("connection", relay);
+    });
   });
-  server.keepAliveTimeout = 65_000;
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -718,8 +873,11 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
 
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    httpsUrl: `https://${host.includes(":") ? `[${host}]` : host}:${port}`,
     port,
     forceCloseWatches: () => hub.endAll(),
+    serviceAccountToken: (namespace, name) => tokens.serviceAccountToken(namespace, name),
+    denials: () => denied,
     watchCount: () => hub.count(),
     async close() {
       if (closed) return;
@@ -731,7 +889,9 @@ export async function createApiServer(opts: ApiServerOptions): Promise<ApiServer
       logAborts.clear();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        plain.closeAllConnections();
+        secure.closeAllConnections();
+        for (const s of sockets) s.destroy();
       });
     },
   };
