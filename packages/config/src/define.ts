@@ -35,6 +35,7 @@ function makeCommonFields(httpPort: number) {
           default: "nats://127.0.0.1:4222",
           example: "nats://nats.faro.svc:4222",
           protocols: ["nats", "tls", "ws", "wss"],
+          multiple: true,
         }),
         user: field.string({ description: "NATS user (user/password authentication); overrides the URL's user.", optional: true, example: "faro" }),
         password: field.string({ description: "NATS password for `nats.user`.", optional: true, example: "s3cret" }),
@@ -54,6 +55,14 @@ function makeCommonFields(httpPort: number) {
           default: true,
           example: false,
         }),
+        replicas: field.int({
+          description:
+            "Replicas of every stream this service provisions (JetStream R1/R3/R5): 3 on a 3-node cluster survives the loss of one node. At most the number of JetStream servers; an existing stream is updated to it.",
+          default: 1,
+          example: 3,
+          min: 1,
+          max: 5,
+        }),
       },
       { description: "NATS JetStream connection." },
     ),
@@ -65,6 +74,15 @@ function makeCommonFields(httpPort: number) {
           example: "redis://redis.faro.svc:6379/0",
           protocols: ["redis", "rediss"],
         }),
+        sentinels: field.list({
+          description:
+            "Redis Sentinel addresses (`host:port`); when set, the client asks them for the primary of `redis.name` and follows failovers, and `redis.url` gives only the database, user, password and TLS (its host is not used).",
+          default: [],
+          example: ["redis-sentinel-0.faro.svc:26379", "redis-sentinel-1.faro.svc:26379", "redis-sentinel-2.faro.svc:26379"],
+          pattern: /^[^\s:,/]+:\d{1,5}$/,
+          patternHint: "host:port",
+        }),
+        name: field.string({ description: "Master name the sentinels monitor (`sentinel monitor <name> …`); used with `redis.sentinels`.", default: "mymaster", example: "faro" }),
         username: field.string({ description: "Redis ACL user; overrides the URL's user.", optional: true, example: "faro" }),
         password: field.string({ description: "Redis password (requirepass or the ACL user's); overrides the URL's password.", optional: true, example: "s3cret" }),
         tls: field.object(

@@ -32,6 +32,8 @@ export interface Field<T = unknown> {
   readonly patternHint?: string;
   readonly values?: readonly string[];
   readonly protocols?: readonly string[];
+  /** url fields: several URLs separated by commas are accepted. */
+  readonly multiple?: boolean;
   readonly fields?: Fields;
   readonly item?: Field<unknown>;
   readonly __type?: T;
@@ -93,11 +95,11 @@ export const field = {
   bytes<const O extends RangeOpts<string | number>>(o: O): Field<number | OptionalOf<O>> {
     return make("bytes", o);
   },
-  url<const O extends BaseOpts<string> & { protocols?: readonly string[] }>(o: O): Field<string | OptionalOf<O>> {
+  url<const O extends BaseOpts<string> & { protocols?: readonly string[]; multiple?: boolean }>(o: O): Field<string | OptionalOf<O>> {
     return make("url", o);
   },
   /** A list of strings; comma-separated in environment variables and flags. */
-  list<const O extends BaseOpts<readonly string[]>>(o: O): Field<readonly string[] | OptionalOf<O>> {
+  list<const O extends BaseOpts<readonly string[]> & { pattern?: RegExp; patternHint?: string }>(o: O): Field<readonly string[] | OptionalOf<O>> {
     return make("list", o);
   },
   /** A map of string to string; `k=v,k2=v2` in environment variables and flags. */
@@ -143,9 +145,9 @@ export function describeField(f: Field<unknown>): string {
     case "bytes":
       return `byte size like 16KiB, 1MiB${range(formatBytes)}`;
     case "url":
-      return f.protocols ? `URL (${f.protocols.map((p) => `${p}://`).join(", ")})` : "URL";
+      return `${f.multiple ? "URL or comma-separated URLs" : "URL"}${f.protocols ? ` (${f.protocols.map((p) => `${p}://`).join(", ")})` : ""}`;
     case "list":
-      return "list of strings (comma-separated in env/flags)";
+      return f.pattern ? `list of strings matching ${f.patternHint ?? f.pattern.source} (comma-separated in env/flags)` : "list of strings (comma-separated in env/flags)";
     case "map":
       return "map of strings (k=v,k2=v2 in env/flags)";
     case "object":
@@ -258,23 +260,31 @@ export function coerce(f: Field<unknown>, raw: unknown, path: readonly PathSeg[]
       }
       case "url": {
         if (typeof raw !== "string") return bad("expected a URL string");
-        let u: URL;
-        try {
-          u = new URL(raw);
-        } catch {
-          // Not swallowed: reported to the user as the config problem it is.
-          return bad("not a valid URL");
+        // A multi-URL field (nats.url) holds several servers separated by commas; each must be valid.
+        const parts = f.multiple ? raw.split(",").map((p) => p.trim()).filter((p) => p !== "") : [raw];
+        if (parts.length === 0) return bad("not a valid URL");
+        for (const part of parts) {
+          let u: URL;
+          try {
+            u = new URL(part);
+          } catch {
+            // Not swallowed: reported to the user as the config problem it is.
+            return bad(parts.length > 1 ? `not a valid URL: "${part}"` : "not a valid URL");
+          }
+          if (f.protocols && !f.protocols.includes(u.protocol.replace(/:$/, ""))) return bad(`unsupported scheme ${u.protocol}//`);
         }
-        if (f.protocols && !f.protocols.includes(u.protocol.replace(/:$/, ""))) return bad(`unsupported scheme ${u.protocol}//`);
         return raw;
       }
       case "list": {
-        if (fromText && typeof raw === "string")
-          return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
-        if (!Array.isArray(raw)) return bad("expected a list");
-        const items = raw.map((v, i) => {
+        const list = fromText && typeof raw === "string" ? raw.split(",").map((s) => s.trim()).filter((s) => s !== "") : raw;
+        if (!Array.isArray(list)) return bad("expected a list");
+        const items = list.map((v, i) => {
           const s = scalarText(v);
           if (s === undefined) report([...path, i], "expected a string", v, "string");
+          else if (f.pattern && !f.pattern.test(s)) {
+            report([...path, i], "does not match the required format", v, `string matching ${f.patternHint ?? f.pattern.source}`);
+            return undefined;
+          }
           return s;
         });
         return items.some((s) => s === undefined) ? NOPE : items;

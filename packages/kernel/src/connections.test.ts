@@ -45,6 +45,26 @@ describe("redisClientOptions", () => {
   });
 });
 
+describe("redisClientOptions with Sentinel", () => {
+  it("asks the sentinels for the primary of redis.name and follows failovers; TLS reaches the data nodes", () => {
+    const o = redisClientOptions({ url: "rediss://ignored:6379/2", sentinels: ["10.0.0.1:26379", "s-2.faro.svc:26380"], name: "faro", password: "pw", tls: {} });
+    expect(o.sentinels).toEqual([
+      { host: "10.0.0.1", port: 26379 },
+      { host: "s-2.faro.svc", port: 26380 },
+    ]);
+    expect(o.name).toBe("faro");
+    expect(o.password).toBe("pw");
+    expect(o.failoverDetector).toBe(true);
+    expect(o.enableTLSForSentinelMode).toBe(true);
+  });
+
+  it("leaves sentinel mode off without sentinels", () => {
+    const o = redisClientOptions({ url: "redis://h:6379", sentinels: [], name: "faro", tls: {} });
+    expect(o.sentinels).toBeUndefined();
+    expect(o.name).toBeUndefined();
+  });
+});
+
 describe("redactUrl", () => {
   it("hides passwords and tokens in URLs for logs and errors", () => {
     expect(redactUrl("nats://faro:secret@h:4222")).toBe("nats://faro:***@h:4222");

@@ -26,6 +26,10 @@ export interface NatsSettings {
 /** The common `redis` section. */
 export interface RedisSettings {
   readonly url: string;
+  /** Sentinel `host:port` addresses; empty or absent: `url` names the server itself. */
+  readonly sentinels?: readonly string[] | undefined;
+  /** Master name the sentinels monitor. */
+  readonly name?: string | undefined;
   readonly username?: string | undefined;
   readonly password?: string | undefined;
   readonly tls: { readonly ca?: string | undefined };
@@ -111,13 +115,30 @@ export function natsClientOptions(nats: NatsSettings): NatsClientOptions {
   return out;
 }
 
-/** ioredis options: URL userinfo is kept by ioredis; config fields override it; `tls.ca` adds a CA. */
+/**
+ * ioredis options: URL userinfo is kept by ioredis; config fields override it; `tls.ca` adds a CA. With
+ * `sentinels`, ioredis asks them for the primary of `name` (and again after every disconnect, so a failover is
+ * followed); the URL's host is then unused, its database, user and password apply to the primary, and TLS
+ * (`rediss://` or `tls.ca`) applies to the primary and replicas, not to the sentinels.
+ */
 export function redisClientOptions(redis: RedisSettings): RedisOptions {
   const opts: RedisOptions = {};
   if (redis.username !== undefined) opts.username = redis.username;
   if (redis.password !== undefined) opts.password = redis.password;
   if (redis.tls.ca !== undefined || redis.url.startsWith("rediss:")) {
     opts.tls = redis.tls.ca === undefined ? {} : { ca: Buffer.from(readFile("redis.tls.ca", redis.tls.ca)) };
+  }
+  const sentinels = redis.sentinels ?? [];
+  if (sentinels.length > 0) {
+    opts.sentinels = sentinels.map((s) => {
+      const i = s.lastIndexOf(":");
+      return { host: s.slice(0, i), port: Number(s.slice(i + 1)) };
+    });
+    opts.name = redis.name ?? "mymaster";
+    // ioredis drops `tls` towards the data nodes in sentinel mode unless told otherwise.
+    if (opts.tls) opts.enableTLSForSentinelMode = true;
+    // Subscribe to +switch-master so a failover is followed at once, not on the next failed command.
+    opts.failoverDetector = true;
   }
   return opts;
 }

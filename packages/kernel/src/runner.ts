@@ -19,7 +19,7 @@ export const FARO_VERSION = "0.1.0";
 /** The common part of every service configuration the runner reads (packages/config common fields). */
 export interface KernelConfig {
   readonly cluster: string;
-  readonly nats: NatsSettings & { readonly provision: boolean };
+  readonly nats: NatsSettings & { readonly provision: boolean; readonly replicas: number };
   readonly redis: RedisSettings;
   readonly log: { readonly level: string; readonly pretty: "auto" | "true" | "false" };
   readonly http: { readonly port: number; readonly host: string };
@@ -112,7 +112,8 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
       );
       bus = b;
       for (const spec of def.streams) {
-        await step(`stream ${spec.name}`, () => (cfg.nats.provision ? ensureStream(b.jsm, spec) : b.jsm.streams.info(spec.name)));
+        // nats.replicas replaces the contracts' R1: the deployment, not the stream's definition, knows the cluster size.
+        await step(`stream ${spec.name}`, () => (cfg.nats.provision ? ensureStream(b.jsm, { ...spec, replicas: cfg.nats.replicas ?? spec.replicas }) : b.jsm.streams.info(spec.name)));
       }
       if (def.redis) {
         const r = new Redis(cfg.redis.url, {
@@ -130,7 +131,8 @@ export async function startService<S extends Schema, I extends ServiceInstance>(
           logger.warn({ err: err.message }, "redis connection error");
         });
         redis = r;
-        await step(`connecting to Redis at ${redactUrl(cfg.redis.url)}`, async () => {
+        const redisWhere = (cfg.redis.sentinels ?? []).length > 0 ? `primary "${cfg.redis.name}" of sentinels ${cfg.redis.sentinels!.join(",")}` : redactUrl(cfg.redis.url);
+        await step(`connecting to Redis at ${redisWhere}`, async () => {
           try {
             await r.connect();
           } catch (err) {

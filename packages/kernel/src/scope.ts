@@ -18,11 +18,11 @@ export function scopedKeyPrefix(cluster: string, suffix = ""): string {
 }
 
 /** Position of the cluster token in the subjects of each stage that carries one (faro.v1.<stage>.…). */
-const CLUSTER_TOKEN_AT: Readonly<Record<string, number>> = { raw: 3, clean: 4, story: 4, incident: 4 };
+const CLUSTER_TOKEN_AT: Readonly<Record<string, number>> = { raw: 3, clean: 4, story: 4, incident: 4, insight: 4 };
 
 /**
  * The cluster a filter subject on a Faro stream is pinned to: its cluster token (raw: the 4th token,
- * clean/story/incident: the 5th), unescaped; undefined when that token is a wildcard, missing, or the stage
+ * clean/story/incident/insight: the 5th), unescaped; undefined when that token is a wildcard, missing, or the stage
  * carries no cluster (dlq, control) or is not Faro's.
  */
 export function filterCluster(filter: string): string | undefined {

@@ -74,11 +74,64 @@ function managed(proc: ProcessServer, url: string, port: number, dataDir: string
 export interface NatsOptions {
   /** Extra nats-server config file contents (accounts, authorization). */
   config?: string;
+  /** nats-server binary to run; default natsServerBinary(). */
+  bin?: string;
+}
+
+/**
+ * The nats-server the suite runs: FARO_NATS_SERVER_BIN when set, else the first on PATH (then /usr/sbin…).
+ * A `go install`ed server in ~/go/bin is not picked up by itself: set FARO_NATS_SERVER_BIN=~/go/bin/nats-server
+ * to run the suite against it (docs/reliability.md, "Clustered bus").
+ */
+export function natsServerBinary(): string | undefined {
+  return findBinary("nats-server");
+}
+
+export interface NatsServerBinary {
+  path: string;
+  /** From `nats-server --version`, e.g. "2.9.10". */
+  version: string;
+}
+
+/**
+ * Every distinct nats-server binary on this machine (FARO_NATS_SERVER_BIN, PATH, ~/go/bin, $GOPATH/bin,
+ * /usr/sbin), with its version, for tests that run against each of them.
+ */
+export function natsServerBinaries(): NatsServerBinary[] {
+  const candidates = [
+    natsServerBinary(),
+    path.join(process.env.GOPATH ?? path.join(os.homedir(), "go"), "bin", "nats-server"),
+    path.join(os.homedir(), "go", "bin", "nats-server"),
+    "/usr/sbin/nats-server",
+    "/usr/local/bin/nats-server",
+  ];
+  const seen = new Set<string>();
+  const out: NatsServerBinary[] = [];
+  for (const c of candidates) {
+    if (!c) continue;
+    let real: string;
+    try {
+      real = fs.realpathSync(c);
+      fs.accessSync(real, fs.constants.X_OK);
+    } catch {
+      continue;
+    }
+    if (seen.has(real)) continue;
+    seen.add(real);
+    try {
+      const text = execFileSync(real, ["--version"], { encoding: "utf8", timeout: 5000 });
+      const m = /v?(\d+\.\d+\.\d+)/.exec(text);
+      out.push({ path: real, version: m ? m[1]! : text.trim() });
+    } catch {
+      // not runnable here (wrong architecture, broken install): not a candidate
+    }
+  }
+  return out;
 }
 
 /** Starts `nats-server -js` on a free port with a temporary store directory. */
 export async function startNats(opts: NatsOptions = {}): Promise<ManagedServer> {
-  const bin = findBinary("nats-server");
+  const bin = opts.bin ?? natsServerBinary();
   if (!bin) return await startNatsContainer();
   const port = await freePort();
   const dataDir = tempDir("nats");
