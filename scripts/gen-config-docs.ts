@@ -24,7 +24,7 @@ export const SERVICE_SCHEMAS = {
 } satisfies Record<string, Schema>;
 export const SERVICES = Object.keys(SERVICE_SCHEMAS) as (keyof typeof SERVICE_SCHEMAS)[];
 /** Documented after the pipeline's core, in this order. */
-export const LATER_SERVICES = ["analyzer", "forwarder", "ingester"] as const;
+export const LATER_SERVICES = ["analyzer", "forwarder", "ingester", "remediator"] as const;
 
 /** The schemas the reference documents: common first, then each service's. */
 export async function collectSchemas(): Promise<Schema[]> {

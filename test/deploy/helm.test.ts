@@ -86,6 +86,99 @@ describe.skipIf(!helm)("helm chart", () => {
     expect([...verbs].sort()).toEqual(["get", "list", "watch"]);
   });
 
+  it("generates the ClusterRole from the watcher's resource set: no wildcard, no Secrets unless asked", async () => {
+    const grants = (all: Doc[]) => {
+      const rules = all.find((d) => d.kind === "ClusterRole")!["rules"] as { apiGroups: string[]; resources: string[] }[];
+      return new Set(rules.flatMap((r) => r.apiGroups.flatMap((g) => r.resources.map((res) => (g ? `${res}.${g}` : res)))));
+    };
+    const watched = (all: Doc[]) => {
+      const cm = all.find((d) => d.kind === "ConfigMap" && d.metadata.labels?.["app.kubernetes.io/component"] === "watcher")!;
+      return (parseAllDocuments((cm["data"] as Record<string, string>)["watcher.yaml"]!)[0]!.toJS() as { resources: string[] }).resources;
+    };
+    const byDefault = grants(docs);
+    expect([...byDefault].some((g) => g.includes("*"))).toBe(false);
+    expect(byDefault.has("secrets")).toBe(false);
+    // Every type the watcher is configured to watch is granted, plus Events, CRDs (discovery) and pod logs.
+    for (const r of watched(docs)) expect(byDefault.has(r), r).toBe(true);
+    for (const r of ["events", "events.events.k8s.io", "customresourcedefinitions.apiextensions.k8s.io", "pods/log"]) expect(byDefault.has(r), r).toBe(true);
+
+    // The watcher's own list (and its scopes) drives both: a CRD named there is granted, the defaults are not.
+    const custom = await render(
+      "services.watcher.config.resources={pods,widgets.example.com}",
+      "services.watcher.config.scopes[0].namespaces={team-a}",
+      "services.watcher.config.scopes[0].resources={cronjobs.batch}",
+      "services.correlator.config.api.enabled=false",
+    );
+    expect(watched(custom)).toEqual(["pods", "widgets.example.com"]);
+    const g = grants(custom);
+    expect(g.has("widgets.example.com")).toBe(true);
+    expect(g.has("cronjobs.batch")).toBe(true);
+    expect(g.has("configmaps")).toBe(false);
+    expect(g.has("deployments.apps")).toBe(false);
+
+    // Secrets: refused when named without rbac.secrets, granted (and watched) with it; `*` only with it too.
+    await expect(render("rbac.resources={pods,secrets}")).rejects.toThrow(/rbac\.secrets/);
+    await expect(render("rbac.resources={*}")).rejects.toThrow(/Secrets included/);
+    const withSecrets = await render("rbac.secrets=true");
+    expect(grants(withSecrets).has("secrets")).toBe(true);
+    expect(watched(withSecrets)).toContain("secrets");
+    expect(grants(await render("rbac.resources={*}", "rbac.secrets=true")).has("*.*")).toBe(true);
+  });
+
+  it("validates values against values.schema.json (a wrong type fails lint and render, naming the field)", async () => {
+    const err = await run(helm!, ["lint", chart, "--set", "rbac.secrets=yes"], { timeout: 60_000 }).catch((e: { stdout: string }) => e);
+    expect((err as { stdout: string }).stdout).toMatch(/rbac\.secrets: Invalid type\. Expected: boolean/);
+    await expect(render("networkPolicy.nats.ports={0}")).rejects.toThrow(/networkPolicy\.nats\.ports\.0/);
+    await expect(render("topologySpread.whenUnsatisfiable=Sometimes")).rejects.toThrow(/whenUnsatisfiable/);
+  });
+
+  it("renders a PodDisruptionBudget and topology spread for every service", () => {
+    const deployments = docs.filter((d) => d.kind === "Deployment");
+    const pdbs = docs.filter((d) => d.kind === "PodDisruptionBudget");
+    expect(pdbs.map((d) => d.metadata.labels?.["app.kubernetes.io/component"]).sort()).toEqual([...SERVICES].sort());
+    for (const p of pdbs) {
+      const spec = p.spec as { maxUnavailable: number; selector: { matchLabels: Record<string, string> } };
+      expect(spec.maxUnavailable).toBe(1);
+      const target = deployments.find((d) => d.metadata.labels?.["app.kubernetes.io/component"] === p.metadata.labels?.["app.kubernetes.io/component"])!;
+      expect(spec.selector).toEqual((target.spec as { selector: unknown }).selector);
+    }
+    for (const d of deployments) {
+      const pod = (d.spec as { template: { spec: { topologySpreadConstraints: { topologyKey: string; labelSelector: { matchLabels: Record<string, string> } }[] } } }).template.spec;
+      expect(pod.topologySpreadConstraints.map((t) => t.topologyKey)).toEqual(["topology.kubernetes.io/zone", "kubernetes.io/hostname"]);
+      expect(pod.topologySpreadConstraints[0]!.labelSelector.matchLabels["app.kubernetes.io/component"]).toBe(d.metadata.labels?.["app.kubernetes.io/component"]);
+    }
+  });
+
+  it("renders a NetworkPolicy per service: egress to DNS, NATS, Redis (and the API server where read), ingress to metrics and the enabled listeners", async () => {
+    type Port = { protocol: string; port: number };
+    type Policy = { podSelector: { matchLabels: Record<string, string> }; ingress: { ports: Port[] }[]; egress: { ports?: Port[]; to?: unknown[] }[] };
+    const all = await render("services.ingester.enabled=true", "services.writer.config.admin.enabled=true", "services.writer.adminTokenSecret=admin", "networkPolicy.nats.to[0].ipBlock.cidr=10.1.0.0/16");
+    const policies = new Map(all.filter((d) => d.kind === "NetworkPolicy").map((d) => [d.metadata.labels!["app.kubernetes.io/component"]!, d.spec as Policy]));
+    expect([...policies.keys()].sort()).toEqual([...SERVICES, "ingester"].sort());
+    const ports = (rules: { ports?: Port[] }[]) => rules.flatMap((r) => (r.ports ?? []).map((p) => `${p.protocol}/${p.port}`)).sort();
+    for (const [name, p] of policies) {
+      const deployment = all.find((d) => d.kind === "Deployment" && d.metadata.labels?.["app.kubernetes.io/component"] === name)!;
+      const kube = (deployment.spec as { template: { spec: { automountServiceAccountToken: boolean } } }).template.spec.automountServiceAccountToken;
+      expect(p.podSelector.matchLabels["app.kubernetes.io/component"]).toBe(name);
+      expect(ports(p.egress), name).toEqual(["TCP/4222", "TCP/53", "TCP/6379", "TCP/26379", "UDP/53", ...(kube ? ["TCP/443", "TCP/6443"] : [])].sort());
+      expect(p.egress.find((r) => r.ports?.some((x) => x.port === 4222))!.to).toEqual([{ ipBlock: { cidr: "10.1.0.0/16" } }]);
+      const extra = name === "ingester" ? ["TCP/9110"] : name === "writer" ? ["TCP/9115"] : [];
+      const port = (deployment.spec as { template: { spec: { containers: { ports: { name: string; containerPort: number }[] }[] } } }).template.spec.containers[0]!.ports.find((x) => x.name === "http")!.containerPort;
+      expect(ports(p.ingress), name).toEqual([`TCP/${port}`, ...extra].sort());
+    }
+  });
+
+  it("ships the alerts and the dashboard as optional templates (the same files as deploy/prometheus and deploy/grafana)", async () => {
+    expect(docs.some((d) => d.kind === "PrometheusRule")).toBe(false);
+    const more = await render("monitoring.prometheusRule.enabled=true", "monitoring.grafanaDashboard.enabled=true");
+    const rule = more.find((d) => d.kind === "PrometheusRule")!;
+    const file = parseAllDocuments(fs.readFileSync(path.join(root, "deploy", "prometheus", "faro-rules.yaml"), "utf8"))[0]!.toJS();
+    expect(rule.spec).toEqual(file);
+    const dashboard = more.find((d) => d.kind === "ConfigMap" && d.metadata.name.endsWith("-dashboard"))!;
+    expect(dashboard.metadata.labels?.["grafana_dashboard"]).toBe("1");
+    expect(JSON.parse((dashboard["data"] as Record<string, string>)["faro-pipeline.json"]!)).toEqual(JSON.parse(fs.readFileSync(path.join(root, "deploy", "grafana", "faro-dashboard.json"), "utf8")));
+  });
+
   it("generates, for every service, a config file that its own schema accepts", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faro-helm-"));
     for (const name of SERVICES) {
@@ -131,6 +224,61 @@ describe.skipIf(!helm)("helm chart", () => {
         if (ready.length === SERVICES.length) break;
         if (Date.now() > deadline) throw new Error(`deployments not ready: ${list.items.map((d) => `${d.metadata?.name} ${d.status?.readyReplicas ?? 0}/${d.spec?.replicas}`).join(", ")}`);
         await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+
+    it("installs with `helm install`: every rendered kind is in the API's OpenAPI documents, the objects are stored, NOTES tell the truth", async () => {
+      const kc = new k8s.KubeConfig();
+      kc.loadFromString(cluster.kubeconfig());
+      const api = k8s.KubernetesObjectApi.makeApiClient(kc);
+      // PodDisruptionBudget and NetworkPolicy are built in on a real API server but not served by the simulator; the
+      // PrometheusRule is the Prometheus Operator's CRD. Registered as CRDs so discovery and OpenAPI list them.
+      const crd = (group: string, plural: string, kind: string) => ({
+        apiVersion: "apiextensions.k8s.io/v1",
+        kind: "CustomResourceDefinition",
+        metadata: { name: `${plural}.${group}` },
+        spec: { group, scope: "Namespaced", names: { plural, singular: kind.toLowerCase(), kind }, versions: [{ name: "v1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", "x-kubernetes-preserve-unknown-fields": true } } }] },
+      });
+      for (const c of [crd("policy", "poddisruptionbudgets", "PodDisruptionBudget"), crd("networking.k8s.io", "networkpolicies", "NetworkPolicy"), crd("monitoring.coreos.com", "prometheusrules", "PrometheusRule")]) {
+        await api.create(c as k8s.KubernetesObject);
+      }
+      await api.create({ apiVersion: "v1", kind: "Namespace", metadata: { name: "faro" } } as k8s.KubernetesObject);
+      const sets = ["monitoring.prometheusRule.enabled=true", "monitoring.grafanaDashboard.enabled=true", "services.ingester.enabled=true"];
+      const objects = await render(...sets);
+
+      // Each object's group/version/kind appears in the simulator's /openapi/v3 documents (what kubectl validates against).
+      const server = kc.getCurrentCluster()!.server;
+      const headers = { authorization: `Bearer ${kc.getCurrentUser()!.token}` };
+      const index = (await (await fetch(`${server}/openapi/v3`, { headers })).json()) as { paths: Record<string, { serverRelativeURL: string }> };
+      const served = new Set<string>();
+      for (const entry of Object.values(index.paths)) {
+        const doc = (await (await fetch(`${server}${entry.serverRelativeURL}`, { headers })).json()) as { paths: Record<string, Record<string, { "x-kubernetes-group-version-kind"?: { group: string; version: string; kind: string } }>> };
+        for (const ops of Object.values(doc.paths)) for (const op of Object.values(ops)) {
+          const gvk = op["x-kubernetes-group-version-kind"];
+          if (gvk) served.add(`${gvk.group ? `${gvk.group}/` : ""}${gvk.version} ${gvk.kind}`);
+        }
+      }
+      for (const o of objects) expect(served.has(`${o.apiVersion} ${o.kind}`), `${o.apiVersion} ${o.kind} (${o.metadata.name})`).toBe(true);
+
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "faro-helm-install-"));
+      try {
+        const kubeconfig = path.join(dir, "kubeconfig");
+        cluster.writeKubeconfig(kubeconfig);
+        const { stdout } = await run(helm!, ["install", "faro", chart, "--namespace", "faro", "--kubeconfig", kubeconfig, ...sets.flatMap((s) => ["--set", s])], { timeout: 60_000 });
+        expect(stdout).toMatch(/STATUS: deployed/);
+        expect(stdout).toContain("Enabled services: analyzer(1) correlator(2) filter(2) ingester(2) log-streamer(2) watcher(2) writer(1)");
+        expect(stdout).toContain("Secrets: not granted");
+        expect(stdout).toContain("this chart installs neither");
+        expect(stdout).toContain("faro tail --stage incident --cluster my-cluster --nats nats://nats.nats.svc:4222");
+        for (const o of objects) {
+          const namespaced = !["ClusterRole", "ClusterRoleBinding"].includes(o.kind);
+          const stored = await api.read({ apiVersion: o.apiVersion, kind: o.kind, metadata: { name: o.metadata.name, ...(namespaced ? { namespace: "faro" } : {}) } });
+          expect(stored.metadata?.labels?.["app.kubernetes.io/instance"], `${o.kind} ${o.metadata.name}`).toBe("faro");
+        }
+        const role = (await api.read({ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name: "faro-read" } })) as k8s.V1ClusterRole;
+        expect(role.rules).toEqual(objects.find((o) => o.kind === "ClusterRole")!["rules"]);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
       }
     });
   });

@@ -45,7 +45,8 @@ describe.skipIf(!helm)("helm chart: faro mcp", () => {
     const docs = (await render("mcp.enabled=true", "services.writer.persistence.enabled=true", "mcp.tokensSecret=faro-mcp-tokens", "mcp.config.limits.ratePerMinute=600")).filter(
       (d) => d.metadata.name === "faro-mcp",
     );
-    expect(docs.map((d) => d.kind).sort()).toEqual(["ConfigMap", "Deployment", "Service"]);
+    // Like every service: a PodDisruptionBudget and a NetworkPolicy too (test/deploy/helm.test.ts).
+    expect(docs.map((d) => d.kind).sort()).toEqual(["ConfigMap", "Deployment", "NetworkPolicy", "PodDisruptionBudget", "Service"]);
     const dep = docs.find((d) => d.kind === "Deployment")!.spec!;
     const pod = dep.template.spec;
     const c = pod.containers[0];
