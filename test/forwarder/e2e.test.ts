@@ -14,9 +14,8 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { startSession, type Session } from "@faro/cli";
 import { decodeDeadLetter, type DeadLetter } from "@faro/contracts";
 import { startCluster, type Cluster } from "@faro/kube-sim";
-import { freePort, startNats, startRedis, type ManagedServer } from "@faro/test-harness";
+import { freePort, makeCerts, startNats, startRedis, type ManagedServer, type TestCerts } from "@faro/test-harness";
 import { faro, until, type Child } from "../e2e/helpers.js";
-import { makeCerts, type TestCerts } from "../kernel/certs.js";
 
 interface Hook {
   key: string;
@@ -169,6 +168,11 @@ describe("forwarder end to end: crashloop → pipeline → webhook and gRPC rece
         expect(letter.error).toMatch(/sink locked: delivery of .+ failed: HTTP 401/);
       }
       expect(letters.filter((l) => l.sink === "hooks" || l.sink === "ai")).toEqual([]);
+      // The run deletes its per-sink durables `<token>_forwarder-<sink>` at the end, like its other durables.
+      await session.abort("test finished");
+      const left: string[] = [];
+      for await (const c of jsm.consumers.list("FARO_INCIDENT")) if (c.name.startsWith(`${s.cluster}_`)) left.push(c.name);
+      expect(left).toEqual([]);
     } finally {
       await session?.abort("test finished");
     }

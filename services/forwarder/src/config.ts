@@ -34,6 +34,7 @@ export const configSchema = defineSchema(
         {
           name: field.string({ description: "Sink name (a DNS label): its durable is `<cluster>_forwarder-<name>`, its metrics label `sink`.", pattern: NAME, patternHint: "a lowercase DNS label", optional: true, example: "orchestrator" }),
           type: field.enum(SINK_TYPES, { description: "What the sink delivers to.", optional: true, example: "webhook" }),
+          insights: field.boolean({ description: "Also deliver the analyzer's insights (FARO_INSIGHT) about incidents this sink showed: Slack thread reply, ticket comment, webhook event `insight.added` (types slack, github, jira, webhook); own durable on FARO_INSIGHT.", default: false, example: true }),
           concurrency: field.int({ description: "Deliveries of this sink in flight at once in one replica.", default: 4, example: 16, min: 1, max: 1024 }),
           maxDeliveries: field.int({ description: "Attempts before an incident is dead-lettered with the last error as the reason.", default: 10, example: 20, min: 1, max: 1000 }),
           maxAckPending: field.int({ description: "Unacknowledged incidents the sink's durable allows across all replicas.", default: 1024, example: 4096, min: 1 }),
@@ -83,8 +84,9 @@ export const configSchema = defineSchema(
               apiUrl: field.url({ description: "Slack Web API base URL.", protocols: ["http", "https"], default: "https://slack.com/api", example: "https://slack.com/api" }),
               channel: field.string({ description: "Channel id or name messages are posted to (type slack).", optional: true, example: "C0123456789" }),
               token: secret("bot token (`xoxb-…`)"),
+              webhookUrl: secret("incoming-webhook URL (`https://hooks.slack.com/services/…`; it is a credential)"),
             },
-            { description: "Slack sink: chat.postMessage, repeats as thread replies and a chat.update of the first message." },
+            { description: "Slack sink: with a bot token, chat.postMessage, repeats as thread replies and a chat.update of the first message; with an incoming-webhook URL instead (simpler mode), one message per revision, repeats as new messages marked as repeats (webhooks cannot thread)." },
           ),
           github: field.object(
             {
@@ -111,7 +113,7 @@ export const configSchema = defineSchema(
           s3: field.object(
             {
               bucket: field.string({ description: "Bucket bundles are written to (type s3).", optional: true, example: "faro-incidents" }),
-              prefix: field.string({ description: "Key prefix: objects are `<prefix><cluster>/<namespace>/<incidentId>/<repeatCount>.json`.", default: "faro/", example: "prod/faro/" }),
+              prefix: field.string({ description: "Key prefix: a bundle's objects are `<prefix><cluster>/<namespace>/<incidentId>/<repeatCount>/<file>` (docs/forwarder.md).", default: "faro/", example: "prod/faro/" }),
               region: field.string({ description: "Region of the bucket.", default: "us-east-1", example: "eu-central-1" }),
               endpoint: field.url({ description: "Endpoint of an S3-compatible store (MinIO, SeaweedFS, Ceph…); AWS when unset.", protocols: ["http", "https"], optional: true, example: "http://minio.storage.svc:9000" }),
               forcePathStyle: field.boolean({ description: "Path-style URLs (`endpoint/bucket/key`), as most S3-compatible stores need.", default: false, example: true }),
@@ -120,13 +122,20 @@ export const configSchema = defineSchema(
               serverSideEncryption: field.enum(["none", "AES256", "aws:kms"], { description: "Server-side encryption of every object.", default: "none", example: "aws:kms" }),
               kmsKeyId: field.string({ description: "KMS key for `aws:kms` (the bucket's default key when unset).", optional: true, example: "arn:aws:kms:eu-central-1:111122223333:key/abcd" }),
             },
-            { description: "Object storage sink: one JSON bundle per incident revision in any S3-compatible store (AWS SDK v3)." },
+            { description: "Object storage sink: one bundle (incident, story file, logs) per incident revision in any S3-compatible store (AWS SDK v3)." },
           ),
           directory: field.object(
             {
-              path: field.string({ description: "Directory bundles are written to (type directory): `<path>/<cluster>/<namespace>/<incidentId>/<repeatCount>.json`.", optional: true, example: "/var/lib/faro/incidents" }),
+              path: field.string({ description: "Directory bundles are written to (type directory): `<path>/<cluster>/<namespace>/<incidentId>/<repeatCount>/<file>`.", optional: true, example: "/var/lib/faro/incidents" }),
             },
             { description: "Local-directory sink (an EFS or other shared volume) for clusters without object storage." },
+          ),
+          bundle: field.object(
+            {
+              storyDir: field.string({ description: "The writer's story directory (its `dir`, e.g. a shared volume): the bundle's story.json is the story's newest window file there; unset or not found: rebuilt from FARO_STORY.", optional: true, example: "/var/lib/faro/stories" }),
+              readTimeout: field.duration({ description: "A read of the story from FARO_STORY that receives nothing for this long fails the attempt (retried).", default: "5s", example: "30s", min: 100 }),
+            },
+            { description: "What the s3 and directory sinks bundle besides the incident: the story file and the failing container's logs." },
           ),
         },
         { description: "One sink." },
@@ -262,6 +271,7 @@ export function compileForwarderConfig(config: ForwarderConfig): CompiledForward
       if (names.has(s.name)) issues.push({ path: `${at}.name`, message: "another sink has this name", value: s.name });
       names.add(s.name);
     }
+    if (s.insights && (s.type === "grpc" || s.type === "s3" || s.type === "directory")) issues.push({ path: `${at}.insights`, message: `a ${s.type} sink takes no insights (slack, github, jira and webhook do)` });
     if (s.retry.max < s.retry.base) issues.push({ path: `${at}.retry.max`, message: "must not be below retry.base", value: s.retry.max });
     switch (s.type) {
       case "webhook":
@@ -280,9 +290,19 @@ export function compileForwarderConfig(config: ForwarderConfig): CompiledForward
         break;
       }
       case "slack":
-        requireField(issues, `${at}.slack.channel`, s.slack.channel, "for a slack sink");
-        checkSecret(issues, `${at}.slack.token`, s.slack.token, true, "for a slack sink");
+      {
+        const hook = s.slack.webhookUrl.file !== undefined || s.slack.webhookUrl.env !== undefined;
+        const bot = s.slack.token.file !== undefined || s.slack.token.env !== undefined;
+        if (hook && bot) issues.push({ path: `${at}.slack.webhookUrl`, message: "set either webhookUrl (incoming webhook) or token (bot), not both" });
+        if (hook) {
+          checkSecret(issues, `${at}.slack.webhookUrl`, s.slack.webhookUrl, true, "");
+          if (s.slack.channel !== undefined) issues.push({ path: `${at}.slack.channel`, message: "an incoming webhook posts to its own channel; channel is for the bot token mode" });
+        } else {
+          requireField(issues, `${at}.slack.channel`, s.slack.channel, "for a slack sink with a bot token");
+          checkSecret(issues, `${at}.slack.token`, s.slack.token, true, "for a slack sink (or slack.webhookUrl for an incoming webhook)");
+        }
         break;
+      }
       case "github":
         requireField(issues, `${at}.github.repository`, s.github.repository, "for a github sink");
         checkSecret(issues, `${at}.github.token`, s.github.token, true, "for a github sink");

@@ -16,9 +16,9 @@ export class MalformedIncidentError extends ForwarderError {
   constructor(
     readonly subject: string,
     detail: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; what?: "incident" | "insight" },
   ) {
-    super(`malformed incident on ${subject}: ${detail}`, options);
+    super(`malformed ${options?.what ?? "incident"} on ${subject}: ${detail}`, options);
     this.name = "MalformedIncidentError";
   }
 }

@@ -16,7 +16,7 @@ export interface ForwarderMetrics {
 
 export function forwarderMetrics(registry: Registry): ForwarderMetrics {
   return {
-    delivered: counter(registry, { name: "faro_forwarder_delivered_total", help: "Incidents the sink's receiver accepted, by event (opened, updated).", labelNames: ["sink", "event"] }),
+    delivered: counter(registry, { name: "faro_forwarder_delivered_total", help: "Incidents (and insights) the sink's receiver accepted, by event (opened, updated, insight).", labelNames: ["sink", "event"] }),
     retried: counter(registry, { name: "faro_forwarder_retried_total", help: "Attempts that failed and were retried, by kind (http_503, UNAVAILABLE, timeout, retry_after, …).", labelNames: ["sink", "kind"] }),
     failed: counter(registry, { name: "faro_forwarder_failed_total", help: "Failed delivery attempts, by kind.", labelNames: ["sink", "kind"] }),
     deadLettered: counter(registry, { name: "faro_forwarder_dead_lettered_total", help: "Incidents dead-lettered, by reason (permanent error, max deliveries exceeded).", labelNames: ["sink", "reason"] }),

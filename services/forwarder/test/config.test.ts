@@ -30,6 +30,7 @@ describe("forwarder configuration", () => {
           { name: "hooks", type: "webhook", webhook: { url: "https://hooks.example.com/x", signingSecret: { env: "S" } } },
           { name: "ai", type: "grpc", grpc: { address: "orchestrator:7443", ca: "/ca.pem", cert: "/c.pem", key: "/k.pem" } },
           { name: "chat", type: "slack", slack: { channel: "C1", token: { file: "/t" } } },
+          { name: "hook", type: "slack", slack: { webhookUrl: { env: "SLACK_HOOK" } } },
           { name: "files", type: "directory", directory: { path: "/var/lib/faro/incidents" } },
           { name: "gh", type: "github", github: { repository: "acme/oncall", token: { env: "GH" } } },
           { name: "ops", type: "jira", jira: { url: "https://acme.atlassian.net", project: "OPS", email: "f@acme.com", token: { file: "/t" } } },
@@ -51,6 +52,8 @@ describe("forwarder configuration", () => {
           { name: "gh", type: "github" },
           { name: "ops", type: "jira", jira: { url: "https://acme.atlassian.net" } },
           { name: "archive", type: "s3", s3: { accessKeyId: { env: "K" }, kmsKeyId: "k" } },
+          { name: "hook", type: "slack", slack: { channel: "C1", token: { env: "T" }, webhookUrl: { env: "H" } } },
+          { name: "files", type: "directory", insights: true, directory: { path: "/x" } },
         ],
       }),
     ).toEqual(
@@ -61,8 +64,8 @@ describe("forwarder configuration", () => {
         "sinks[1].grpc.address: expected host:port",
         "sinks[1].grpc.key: cert and key go together",
         "sinks[2].name: required for every sink",
-        "sinks[2].slack.channel: required for a slack sink",
-        "sinks[2].slack.token.file: required for a slack sink (or sinks[2].slack.token.env)",
+        "sinks[2].slack.channel: required for a slack sink with a bot token",
+        "sinks[2].slack.token.file: required for a slack sink (or slack.webhookUrl for an incoming webhook) (or sinks[2].slack.token.env)",
         "sinks[3].github.repository: required for a github sink",
         "sinks[3].github.token.file: required for a github sink (or sinks[3].github.token.env)",
         "sinks[4].jira.project: required for a jira sink",
@@ -70,6 +73,9 @@ describe("forwarder configuration", () => {
         "sinks[5].s3.bucket: required for an s3 sink",
         "sinks[5].s3.secretAccessKey: accessKeyId and secretAccessKey go together",
         "sinks[5].s3.kmsKeyId: needs serverSideEncryption aws:kms",
+        "sinks[6].slack.webhookUrl: set either webhookUrl (incoming webhook) or token (bot), not both",
+        "sinks[6].slack.channel: an incoming webhook posts to its own channel; channel is for the bot token mode",
+        "sinks[7].insights: a directory sink takes no insights (slack, github, jira and webhook do)",
       ]),
     );
     // Problems the schema itself finds (checked before the rest).

@@ -12,8 +12,7 @@ import { forwarderService } from "../src/definition.js";
 import { startIncidentReceiver, type IncidentReceiver } from "../src/grpc/receiver.js";
 import { buildIncidentSubject, encodeIncidentContext, type Encodable, type IncidentContext } from "@faro/contracts";
 import { jetstream } from "@nats-io/jetstream";
-import { freePort, startNats, startRedis, until, type ManagedServer } from "@faro/test-harness";
-import { makeCerts, type TestCerts } from "./certs.js";
+import { freePort, makeCerts, startNats, startRedis, until, type ManagedServer, type TestCerts } from "@faro/test-harness";
 import { healthCheck, sampleIncident } from "./grpc-helpers.js";
 
 let nats: ManagedServer;

@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { jetstream } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { buildIncidentSubject, encodeIncidentContext, type Encodable, type IncidentContext } from "@faro/contracts";
+import { buildIncidentSubject, buildStorySubject, encodeIncidentContext, encodeStoryEntry, FARO_STORY, type Encodable, type IncidentContext, type StoryEntry } from "@faro/contracts";
 import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
 import { forwarderService } from "../src/definition.js";
@@ -56,6 +56,36 @@ export async function publish(nc: NatsConnection, inc: Encodable<IncidentContext
   const subject = buildIncidentSubject(inc.tenant, inc.cluster, inc.namespace, inc.reason);
   const ack = await jetstream(nc).publish(subject, encodeIncidentContext(inc), { msgID: `inc:${inc.cluster}:${inc.incidentId}:${inc.repeatCount}` });
   return ack.seq;
+}
+
+/**
+ * Publishes the story of `incident(id)` on FARO_STORY as the correlator does: an open entry, log entries of the
+ * failing container (restarts 0 and 1, the second in two batches) and one of a sidecar that a bundle must leave out.
+ */
+export async function publishStory(nc: NatsConnection, id: string, cluster: string): Promise<void> {
+  const js = jetstream(nc);
+  // Provisions FARO_STORY as the forwarder would (idempotent), so the story can be published before it starts.
+  const jsm = await js.jetstreamManager();
+  await jsm.streams.add({ name: FARO_STORY.name, subjects: [...FARO_STORY.subjects] }).catch(() => undefined);
+  const workload = { apiVersion: "apps/v1", kind: "Deployment", name: id, uid: `dep-${id}` };
+  const pod = { name: `${id}-7d9f-aaaaa`, uid: `pod-${id}`, node: "node-1", replacesPodUid: "" };
+  let seq = 0;
+  const common = () => {
+    seq++;
+    return { schemaVersion: 2, storyId: `s-${id}`, window: 1, seq, orderingKey: `2026-01-01T00:00:0${seq}.000000000Z/${String(seq).padStart(12, "0")}`, tenant: TENANT, cluster, namespace: "shop", workload, timestamp: `2026-01-01T00:00:0${seq}.000000000Z`, pod, summary: "" };
+  };
+  const line = (t: string, l: string) => ({ timestamp: t, line: l, truncated: false, originalBytes: l.length });
+  const log = (container: string, restartCount: number, seqStart: number, lines: ReturnType<typeof line>[]) =>
+    ({ ...common(), entryKind: "log", log: { container, containerType: "regular", restartCount, source: "follow", seqStart, lines, unreadReason: "" } }) as unknown as Encodable<StoryEntry>;
+  const entries: Encodable<StoryEntry>[] = [
+    { ...common(), entryKind: "open", open: { window: 1, previousWindow: 0, root: workload, ownerChain: [workload] } } as unknown as Encodable<StoryEntry>,
+    log("app", 0, 0, [line("2026-01-01T00:00:01.000000000Z", "starting"), line("2026-01-01T00:00:02.000000000Z", "panic: first")]),
+    log("sidecar", 0, 0, [line("2026-01-01T00:00:02.500000000Z", "proxy up")]),
+    log("app", 1, 0, [line("2026-01-01T00:00:03.000000000Z", "starting again")]),
+    log("app", 1, 1, [line("2026-01-01T00:00:04.000000000Z", "panic: boom")]),
+  ];
+  const subject = buildStorySubject(TENANT, cluster, "shop", `s-${id}`);
+  for (const e of entries) await js.publish(subject, encodeStoryEntry(e));
 }
 
 export interface StartedForwarder {

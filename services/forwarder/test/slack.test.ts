@@ -145,3 +145,49 @@ describe("forwarder: Slack sink", () => {
     }
   });
 });
+
+describe("forwarder: Slack incoming-webhook mode", () => {
+  it("posts each revision to the hook URL, repeats as new messages marked as repeats, 429 waited out, 404 dead-lettered", { timeout: 30_000 }, async () => {
+    const rec = await startRecorder();
+    const HOOK_PATH = "/services/T0FARO/B0FARO/hooksecret123";
+    const posts: { text: string; blocks: { type: string; text?: { text: string } }[] }[] = [];
+    let throttled = 0;
+    // hooks.slack.com's documented shapes: `ok` as plain text; 429 with Retry-After; 404 `no_service` for a removed hook.
+    rec.respond = (r: RecordedRequest) => {
+      if (r.path !== HOOK_PATH) return { status: 404, body: "no_service" };
+      if (throttled === 0 && posts.length === 1) {
+        throttled++;
+        return { status: 429, headers: { "retry-after": "1" }, body: "rate_limited" };
+      }
+      posts.push(JSON.parse(r.body) as (typeof posts)[number]);
+      return { status: 200, body: "ok" };
+    };
+    fs.writeFileSync(path.join(dir, "hook"), `${rec.url}${HOOK_PATH}\n`);
+    fs.writeFileSync(path.join(dir, "badhook"), `${rec.url}/services/T0FARO/B0FARO/removed\n`);
+    const letters: string[] = [];
+    const sub = nc.subscribe("faro.v1.dlq.forwarder.deliver", { callback: (_e, m) => void letters.push(decodeDeadLetter(m.data).error) });
+    const hookSink = (name: string, file: string) => ({ name, type: "slack", retry: { base: "50ms", max: "200ms" }, slack: { webhookUrl: { file: path.join(dir, file) } } });
+    const fwd = await startForwarder(env("sl4"), { sinks: [hookSink("hook", "hook"), hookSink("gone", "badhook")] });
+    try {
+      await publish(nc, incident("crasher", 1, { cluster: "sl4" }));
+      await until(() => posts.length === 1, "the first message");
+      await publish(nc, incident("crasher", 2, { cluster: "sl4" }));
+      await until(() => posts.length === 2 && letters.length === 2, "the repeat and the dead letters of the removed hook");
+      expect(throttled).toBe(1);
+      expect(posts[0]!.text).toBe("CrashLoopBackOff in shop/Deployment/crasher (sl4) ×1");
+      expect(posts[0]!.blocks[0]!.text!.text).toBe("CrashLoopBackOff: Deployment/crasher");
+      expect(posts[1]!.text).toMatch(/^Repeat ×2: CrashLoopBackOff in shop\/Deployment\/crasher/);
+      expect(posts[1]!.blocks[0]!.text!.text).toBe("Repeat ×2 — CrashLoopBackOff: Deployment/crasher");
+      expect(JSON.stringify(posts[1]!.blocks)).toContain("crasher");
+      expect(rec.requests.every((r) => r.headers["authorization"] === undefined)).toBe(true);
+      expect(letters.sort()).toEqual(["sink gone: delivery of crasher:1 failed: HTTP 404 no_service", "sink gone: delivery of crasher:2 failed: HTTP 404 no_service"]);
+      const logs = fwd.logs();
+      expect(logs).not.toContain("hooksecret123");
+      expect(logs).not.toContain("/services/T0FARO");
+    } finally {
+      sub.unsubscribe();
+      await fwd.running.stop();
+      await rec.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@
 // and exhausted (x-ratelimit-remaining: 0, x-ratelimit-reset) rate limits are retried after the given time.
 import { retryable } from "../errors.js";
 import type { Delivery } from "../incident.js";
+import { insightLines } from "../insight.js";
 import { readSecret } from "../secrets.js";
 import type { Sink, SinkContext } from "../sink.js";
 import { httpFailure, parseRetryAfter, request } from "./http.js";
@@ -71,6 +72,11 @@ export function createGithubSink(ctx: SinkContext): Sink {
     },
     async comment(ref, d, signal) {
       await call("POST", `/repos/${repo}/issues/${ref}/comments`, d.key, { body: githubBody(d, true) }, signal);
+    },
+    async commentInsight(ref, d, signal) {
+      const t = insightLines(d.insight);
+      const body = [`**${t.title}**`, "", ...t.lines, "", `<sub>${ticketMarker(d.insight.incidentId)} · idempotency key ${d.key} · sent by Faro</sub>`].join("\n");
+      await call("POST", `/repos/${repo}/issues/${ref}/comments`, d.key, { body }, signal);
     },
     async find(incidentId, key, signal) {
       const q = encodeURIComponent(`repo:${repo} is:issue in:body "${ticketMarker(incidentId)}"`);

@@ -2,6 +2,7 @@
 // Atlassian Document Format description, POST /rest/api/3/issue/{key}/comment for each repeat, and
 // POST /rest/api/3/search/jql on the marker label `faro-incident-<id>` when Redis does not know the issue.
 import type { Delivery } from "../incident.js";
+import { insightLines, type InsightDelivery } from "../insight.js";
 import { readSecret } from "../secrets.js";
 import type { Sink, SinkContext } from "../sink.js";
 import { httpFailure, request } from "./http.js";
@@ -24,6 +25,14 @@ export function jiraDocument(d: Delivery, repeat: boolean): AdfNode {
   if (c.detail) content.push(paragraph(text(c.detail)));
   if (c.logs.length) content.push(paragraph(text("Last log lines (redacted):")), { type: "codeBlock", content: [text(c.logs.join("\n") || " ")] });
   content.push(paragraph(text(`${ticketMarker(d.incident.incidentId)} · idempotency key ${d.key} · sent by Faro`, [{ type: "em" }])));
+  return { version: 1, type: "doc", content };
+}
+
+/** The ADF comment of an insight. */
+export function jiraInsightDocument(d: InsightDelivery): AdfNode {
+  const t = insightLines(d.insight);
+  const content: AdfNode[] = [paragraph(text(t.title, [{ type: "strong" }])), ...t.lines.filter((l) => l !== "").map((l) => paragraph(text(l)))];
+  content.push(paragraph(text(`${ticketMarker(d.insight.incidentId)} · idempotency key ${d.key} · sent by Faro`, [{ type: "em" }])));
   return { version: 1, type: "doc", content };
 }
 
@@ -74,6 +83,9 @@ export function createJiraSink(ctx: SinkContext): Sink {
     },
     async comment(ref, d, signal) {
       await call("POST", `/issue/${encodeURIComponent(ref)}/comment`, d.key, { body: jiraDocument(d, true) }, signal);
+    },
+    async commentInsight(ref, d, signal) {
+      await call("POST", `/issue/${encodeURIComponent(ref)}/comment`, d.key, { body: jiraInsightDocument(d) }, signal);
     },
     async find(incidentId, key, signal) {
       const jql = `project = "${cfg.project}" AND labels = "${ticketMarker(incidentId)}" ORDER BY created ASC`;

@@ -1,17 +1,17 @@
-// Object storage sink: one JSON bundle per incident revision (the webhook body: the redacted incident context with
-// its idempotency key) in any S3-compatible store through the AWS SDK for JavaScript v3, at
-// `<prefix><cluster>/<namespace>/<incidentId>/<repeatCount>.json`, optionally with server-side encryption. A
-// redelivered revision overwrites its own object with the same bytes.
+// Object storage sink: one bundle per incident revision (sinks/bundle.ts: incident.json, story.json, logs/…,
+// bundle.json last) in any S3-compatible store through the AWS SDK for JavaScript v3, at
+// `<prefix><cluster>/<namespace>/<incidentId>/<repeatCount>/<file>`, every object with the configured server-side
+// encryption. A redelivered revision overwrites its own objects.
 import { PutObjectCommand, S3Client, S3ServiceException, type PutObjectCommandInput } from "@aws-sdk/client-s3";
 import { DeliveryError, permanent, retryable } from "../errors.js";
-import { deliveryJson, type Delivery } from "../incident.js";
+import type { Delivery } from "../incident.js";
 import { readSecret } from "../secrets.js";
 import type { Sink, SinkContext } from "../sink.js";
-import { bundleSegments } from "./bundle.js";
+import { buildBundle, bundleSegments } from "./bundle.js";
 
-/** The object key of a delivery. */
-export function objectKey(prefix: string, d: Delivery): string {
-  return `${prefix}${bundleSegments(d).join("/")}`;
+/** The key of one file of a delivery's bundle. */
+export function objectKey(prefix: string, d: Delivery, file: string): string {
+  return `${prefix}${bundleSegments(d).join("/")}/${file}`;
 }
 
 /** S3 error codes that are about this request or its credentials, never fixed by retrying. */
@@ -31,6 +31,7 @@ function classify(sink: string, key: string, err: unknown): DeliveryError {
 export function createS3Sink(ctx: SinkContext): Sink {
   const cfg = ctx.config.s3;
   let client: S3Client | undefined;
+  const source = { js: ctx.bus.js, jsm: ctx.bus.jsm, storyDir: ctx.config.bundle.storyDir, readTimeoutMs: ctx.config.bundle.readTimeout };
   return {
     async start() {
       const accessKeyId = await readSecret(ctx.name, "s3.accessKeyId", cfg.accessKeyId, ctx.env);
@@ -46,21 +47,24 @@ export function createS3Sink(ctx: SinkContext): Sink {
       ctx.logger.info({ sink: ctx.name, bucket: cfg.bucket, prefix: cfg.prefix, endpoint: cfg.endpoint ?? "aws", sse: cfg.serverSideEncryption }, "s3 sink ready");
     },
     async deliver(d: Delivery, signal: AbortSignal) {
-      const input: PutObjectCommandInput = {
-        Bucket: cfg.bucket!,
-        Key: objectKey(cfg.prefix, d),
-        Body: JSON.stringify(deliveryJson(d), null, 2) + "\n",
-        ContentType: "application/json",
-        Metadata: { "idempotency-key": d.key, "incident-id": d.incident.incidentId, "repeat-count": String(d.incident.repeatCount) },
-        ...(cfg.serverSideEncryption !== "none" ? { ServerSideEncryption: cfg.serverSideEncryption } : {}),
-        ...(cfg.kmsKeyId ? { SSEKMSKeyId: cfg.kmsKeyId } : {}),
-      };
+      const files = await buildBundle(source, d);
       const timeout = AbortSignal.timeout(ctx.config.timeout);
-      try {
-        await client!.send(new PutObjectCommand(input), { abortSignal: AbortSignal.any([timeout, signal]) });
-      } catch (err) {
-        if (timeout.aborted) throw retryable(ctx.name, d.key, `no response within ${ctx.config.timeout}ms`, { kind: "timeout" });
-        throw classify(ctx.name, d.key, err);
+      for (const f of files) {
+        const input: PutObjectCommandInput = {
+          Bucket: cfg.bucket!,
+          Key: objectKey(cfg.prefix, d, f.name),
+          Body: f.body,
+          ContentType: f.contentType,
+          Metadata: { "idempotency-key": d.key, "incident-id": d.incident.incidentId, "repeat-count": String(d.incident.repeatCount) },
+          ...(cfg.serverSideEncryption !== "none" ? { ServerSideEncryption: cfg.serverSideEncryption } : {}),
+          ...(cfg.kmsKeyId ? { SSEKMSKeyId: cfg.kmsKeyId } : {}),
+        };
+        try {
+          await client!.send(new PutObjectCommand(input), { abortSignal: AbortSignal.any([timeout, signal]) });
+        } catch (err) {
+          if (timeout.aborted) throw retryable(ctx.name, d.key, `no response within ${ctx.config.timeout}ms`, { kind: "timeout" });
+          throw classify(ctx.name, d.key, err);
+        }
       }
     },
     async stop() {

@@ -4,8 +4,10 @@
 // whose Redis was emptied, never opens a duplicate. A revision already shown (per idempotency key), or older than
 // one already shown (it was retried after a newer one went through), is skipped.
 import type { IncidentContext } from "@faro/contracts";
+import { retryable } from "../errors.js";
 import type { Delivery } from "../incident.js";
 import { workloadOf } from "../incident.js";
+import type { InsightDelivery } from "../insight.js";
 import type { Sink, SinkContext } from "../sink.js";
 
 /** How long the ticket of an incident and the revisions shown are remembered (FARO_INCIDENT keeps 30 days). */
@@ -16,6 +18,8 @@ export interface TicketBackend {
   /** Opens the ticket; resolves to its reference (issue number, Jira key). */
   create(d: Delivery, signal: AbortSignal): Promise<string>;
   comment(ref: string, d: Delivery, signal: AbortSignal): Promise<void>;
+  /** Comments an insight on the ticket. */
+  commentInsight(ref: string, d: InsightDelivery, signal: AbortSignal): Promise<void>;
   /** The ticket carrying the incident's marker, if one exists (`key`: the delivery it is looked up for). */
   find(incidentId: string, key: string, signal: AbortSignal): Promise<string | undefined>;
 }
@@ -78,6 +82,15 @@ export function createTicketSink(ctx: SinkContext, backend: TicketBackend): Sink
       }
       await redis.set(doneKey(d.key), ref, "EX", TICKET_TTL_SECONDS);
       await redis.set(newestKey(id), String(Math.max(newest, d.incident.repeatCount)), "EX", TICKET_TTL_SECONDS);
+    },
+    async deliverInsight(d, signal) {
+      const redis = ctx.redis();
+      if ((await redis.exists(doneKey(d.key))) === 1) return;
+      const id = d.insight.incidentId;
+      const ref = (await redis.get(ticketKey(id))) ?? (await backend.find(id, d.key, signal));
+      if (ref === undefined) throw retryable(ctx.name, d.key, `no ticket for incident ${id} yet`, { kind: "ticket_pending" });
+      await backend.commentInsight(ref, d, signal);
+      await redis.set(doneKey(d.key), ref, "EX", TICKET_TTL_SECONDS);
     },
     async stop() {},
   };

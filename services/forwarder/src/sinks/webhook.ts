@@ -3,6 +3,7 @@
 import { createHmac } from "node:crypto";
 import type { Sink, SinkContext } from "../sink.js";
 import { deliveryJson, type Delivery } from "../incident.js";
+import { insightJson, type InsightDelivery } from "../insight.js";
 import { readSecret } from "../secrets.js";
 import { httpFailure, request } from "./http.js";
 
@@ -20,6 +21,25 @@ export function createWebhookSink(ctx: SinkContext, now: () => number = Date.now
   const url = cfg.url!;
   let signingSecret: string | undefined;
   let token: string | undefined;
+  async function post(key: string, event: string, body: string, signal: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = {
+      ...cfg.headers,
+      "content-type": "application/json",
+      [IDEMPOTENCY_HEADER]: key,
+      "Faro-Event": event,
+      "user-agent": "faro-forwarder",
+    };
+    if (signingSecret !== undefined) headers[SIGNATURE_HEADER] = signature(signingSecret, body, Math.floor(now() / 1000));
+    if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
+    const res = await request(ctx.name, key, url, { method: "POST", headers, body }, ctx.config.timeout, signal);
+    if (res.ok) {
+      await res.body?.cancel();
+      return;
+    }
+    const text = await res.text().catch(() => "");
+    throw httpFailure(ctx.name, key, res, text);
+  }
+
   return {
     async start() {
       signingSecret = await readSecret(ctx.name, "webhook.signingSecret", cfg.signingSecret, ctx.env);
@@ -27,23 +47,10 @@ export function createWebhookSink(ctx: SinkContext, now: () => number = Date.now
       ctx.logger.info({ sink: ctx.name, url: new URL(url).origin, signed: signingSecret !== undefined, bearer: token !== undefined }, "webhook sink ready");
     },
     async deliver(d: Delivery, signal: AbortSignal) {
-      const body = JSON.stringify(deliveryJson(d));
-      const headers: Record<string, string> = {
-        ...cfg.headers,
-        "content-type": "application/json",
-        [IDEMPOTENCY_HEADER]: d.key,
-        "Faro-Event": d.isRepeat ? "incident.updated" : "incident.opened",
-        "user-agent": "faro-forwarder",
-      };
-      if (signingSecret !== undefined) headers[SIGNATURE_HEADER] = signature(signingSecret, body, Math.floor(now() / 1000));
-      if (token !== undefined) headers["authorization"] = `Bearer ${token}`;
-      const res = await request(ctx.name, d.key, url, { method: "POST", headers, body }, ctx.config.timeout, signal);
-      if (res.ok) {
-        await res.body?.cancel();
-        return;
-      }
-      const text = await res.text().catch(() => "");
-      throw httpFailure(ctx.name, d.key, res, text);
+      await post(d.key, d.isRepeat ? "incident.updated" : "incident.opened", JSON.stringify(deliveryJson(d)), signal);
+    },
+    async deliverInsight(d: InsightDelivery, signal: AbortSignal) {
+      await post(d.key, "insight.added", JSON.stringify(insightJson(d)), signal);
     },
     async stop() {},
   };
