@@ -10,8 +10,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { SERVICE_NAMES, startSession } from "@faro/cli";
 import { FARO_CLEAN, FARO_INSIGHT, FARO_RAW } from "@faro/contracts";
 import { startCluster, type Cluster } from "@faro/kube-sim";
-import { startNats, startRedis, until, type ManagedServer } from "@faro/test-harness";
-import { makeCerts, type TestCerts } from "./certs.js";
+import { makeCerts, startNats, startRedis, until, type ManagedServer, type TestCerts } from "@faro/test-harness";
 
 const REDIS_PASSWORD = "r3dis-Pw-kernel";
 const NATS_USER = "faro-svc";

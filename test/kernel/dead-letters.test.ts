@@ -6,7 +6,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
-import { definitionOf, SERVICE_NAMES, type ServiceName } from "@faro/cli";
+import { definitionOf, OPTIONAL_SERVICE_NAMES, SERVICE_NAMES, type ServiceName } from "@faro/cli";
 import { buildCleanSubject, buildIncidentSubject, buildRawSubject, buildStorySubject, decodeDeadLetter, type DeadLetter } from "@faro/contracts";
 import { loadServiceConfig, startService, type RunningService } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
@@ -47,6 +47,7 @@ const INPUTS: Record<Exclude<ServiceName, "watcher" | "ingester">, { subject: st
   analyzer: { subject: buildIncidentSubject("default", CLUSTER, "default", "OOMKilled"), stage: "decode" },
   writer: { subject: buildStorySubject("default", CLUSTER, "default", "poison"), stage: "write" },
   forwarder: { subject: buildIncidentSubject("default", CLUSTER, "default", "CrashLoopBackOff"), stage: "decode" },
+  remediator: { subject: buildIncidentSubject("default", CLUSTER, "default", "Evicted"), stage: "decode" },
 };
 
 interface Received {
@@ -78,7 +79,7 @@ function deadLetters(service: string): { find(match: (r: Received) => boolean): 
 
 describe("a poison message on each service's input is dead-lettered in the documented envelope", () => {
   it("covers every service the CLI runs (a new service must add its input here)", () => {
-    expect([...Object.keys(INPUTS), "watcher", "ingester"].sort()).toEqual([...SERVICE_NAMES].sort());
+    expect([...Object.keys(INPUTS), "watcher", "ingester"].sort()).toEqual([...SERVICE_NAMES, ...OPTIONAL_SERVICE_NAMES].sort());
   });
 
   for (const [name, input] of Object.entries(INPUTS) as [Exclude<ServiceName, "watcher" | "ingester">, (typeof INPUTS)[keyof typeof INPUTS]][]) {
@@ -89,7 +90,9 @@ describe("a poison message on each service's input is dead-lettered in the docum
           ? { FARO_DIR: dir }
           : name === "forwarder" // one sink, hence one durable consumer on FARO_INCIDENT
             ? { FARO_SINKS: JSON.stringify([{ name: "dl", type: "directory", directory: { path: path.join(dir, "incidents") } }]) }
-            : {};
+            : name === "remediator" // opt-in
+              ? { FARO_ENABLED: "true" }
+              : {};
       let running: RunningService | undefined;
       try {
         running = await startService(def, loadServiceConfig(def, { env: { ...env, ...overrides } }), { logger: createLogger({ service: name, level: "silent", pretty: false }), http: false });

@@ -2,7 +2,7 @@
 // new was delivered to any of them for a while. Only the pipeline's own consumers are looked at, so other
 // pipelines busy on the same bus do not keep it from draining.
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { FARO_CLEAN, FARO_INCIDENT, FARO_RAW, FARO_STORY } from "@faro/contracts";
+import { FARO_CLEAN, FARO_INCIDENT, FARO_INSIGHT, FARO_RAW, FARO_STORY } from "@faro/contracts";
 import { scopedDurable } from "@faro/kernel";
 import { CommandError } from "./errors.js";
 
@@ -24,6 +24,25 @@ export function pipelineConsumers(cluster: string): DrainTarget[] {
       [FARO_STORY.name, "writer"],
     ] as const
   ).map(([stream, service]) => ({ stream, durable: scopedDurable(cluster, service), service }));
+}
+
+/**
+ * The forwarder's per-sink durables of `cluster` (`<cluster>_forwarder-<sink>` on FARO_INCIDENT, and on FARO_INSIGHT
+ * for sinks that take insights): their names depend on the configured sinks, so they are listed, not derived.
+ */
+export async function forwarderConsumers(jsm: JetStreamManager, cluster: string): Promise<DrainTarget[]> {
+  const prefix = scopedDurable(cluster, "forwarder-");
+  const found: DrainTarget[] = [];
+  for (const stream of [FARO_INCIDENT.name, FARO_INSIGHT.name]) {
+    try {
+      for await (const c of jsm.consumers.list(stream)) {
+        if (c.name.startsWith(prefix)) found.push({ stream, durable: c.name, service: "forwarder" });
+      }
+    } catch (err) {
+      if (!/stream not found/i.test((err as Error).message)) throw err;
+    }
+  }
+  return found;
 }
 
 export interface DrainOptions {

@@ -5,7 +5,7 @@ export { commands } from "./commands/index.js";
 export { parseFlags } from "./command.js";
 export type { Command, CommandIO, FlagSpec } from "./command.js";
 export { CommandError, UsageError } from "./errors.js";
-export { SERVICE_NAMES, definitionOf, isServiceName, loadService } from "./services.js";
+export { SERVICE_NAMES, OPTIONAL_SERVICE_NAMES, definitionOf, isServiceName, loadService, remediatorModule } from "./services.js";
 export type { ServiceName, LoadedService, Flushable } from "./services.js";
 export { startService, startPipeline } from "./runner.js";
 export type { Pipeline, RunningService } from "./runner.js";

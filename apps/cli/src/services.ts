@@ -5,7 +5,9 @@ import { loadServiceConfig, type AnyServiceDefinition, type KernelConfig, type S
 
 /** In pipeline order: sources first, so stopping in reverse order stops the sinks last. */
 export const SERVICE_NAMES = ["ingester", "watcher", "log-streamer", "filter", "correlator", "analyzer", "writer", "forwarder"] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** Opt-in services: `faro run <name>` only (they refuse to start unless `enabled`), never part of `faro up`'s default set. */
+export const OPTIONAL_SERVICE_NAMES = ["remediator"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number] | (typeof OPTIONAL_SERVICE_NAMES)[number];
 
 const DEFINITIONS: Record<ServiceName, () => Promise<AnyServiceDefinition>> = {
   ingester: async () => (await import("@faro/ingester")).ingesterService,
@@ -16,6 +18,7 @@ const DEFINITIONS: Record<ServiceName, () => Promise<AnyServiceDefinition>> = {
   analyzer: async () => (await import("@faro/analyzer")).analyzerService,
   writer: async () => (await import("@faro/writer")).writerService,
   forwarder: async () => (await import("@faro/forwarder")).forwarderService,
+  remediator: async () => (await import("@faro/remediator")).remediatorService,
 };
 
 /** A service's definition with its loaded, validated configuration. */
@@ -40,6 +43,11 @@ export async function loadService(name: ServiceName, options: LoadOptions): Prom
   return { name, definition, config: loadServiceConfig(definition, options) as KernelConfig };
 }
 
+/** The remediator's module (its Action codec, stream and subjects), loaded on demand like its definition. */
+export function remediatorModule(): Promise<typeof import("@faro/remediator")> {
+  return import("@faro/remediator");
+}
+
 export function isServiceName(s: string): s is ServiceName {
-  return (SERVICE_NAMES as readonly string[]).includes(s);
+  return (SERVICE_NAMES as readonly string[]).includes(s) || (OPTIONAL_SERVICE_NAMES as readonly string[]).includes(s);
 }

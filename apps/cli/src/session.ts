@@ -6,7 +6,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { natsClientOptions, scopedKeyPrefix } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
-import { pipelineConsumers, waitDrained } from "./drain.js";
+import { forwarderConsumers, pipelineConsumers, waitDrained } from "./drain.js";
 import { CommandError } from "./errors.js";
 import { startupGate } from "./quiet-log.js";
 import { removeStaleRunConsumers } from "./stale.js";
@@ -143,13 +143,13 @@ export async function startSession(o: SessionOptions): Promise<Session> {
 }
 
 /**
- * Deletes this run's own durables (`<token>_log-streamer`, …): the token is unique to the run, so nothing else
+ * Deletes this run's own durables (`<token>_log-streamer`, …, and the forwarder's `<token>_forwarder-<sink>`): the token is unique to the run, so nothing else
  * uses them. A killed run leaves them behind, harmlessly: no other run has its token.
  */
 async function removeSessionConsumers(nc: NatsConnection, cluster: string): Promise<void> {
   try {
     const jsm = await jetstreamManager(nc);
-    for (const c of pipelineConsumers(cluster)) {
+    for (const c of [...pipelineConsumers(cluster), ...(await forwarderConsumers(jsm, cluster))]) {
       try {
         await jsm.consumers.delete(c.stream, c.durable);
       } catch (err) {

@@ -69,7 +69,7 @@ describe("watcher", () => {
     // managedFields never travel; Dates are strings; the subject names resource.group and object.
     const dep = published.find((p) => p.category === "obj" && p.msg.kind === "Deployment")!;
     expect(dep.subject).toBe("faro.v1.raw.sim.default.obj.deployments~2Eapps.web");
-    expect(dep.msgId).toMatch(/^rc:[^:]+:\d+:[MD]$/);
+    expect(dep.msgId).toMatch(/^rc:[^:]+:\d+:[MD]@[a-z0-9-]+$/);
     for (const o of objs) expect(JSON.parse(o.objectJson).metadata.managedFields).toBeUndefined();
     // Events carry their involved object's identity, in the subject too.
     const started = published.find((p) => p.category === "event" && p.msg.reason === "Started")!;

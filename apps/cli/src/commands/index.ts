@@ -6,6 +6,7 @@ import { diagnoseCommand } from "./diagnose.js";
 import { mcpCommand } from "./mcp.js";
 import { receiveCommand } from "./receive.js";
 import { redactCommand } from "./redact.js";
+import { replayCommand } from "./replay.js";
 import { runCommand } from "./run.js";
 import { serveCommand } from "./serve.js";
 import { simCommand } from "./sim.js";
@@ -13,4 +14,4 @@ import { storiesCommand } from "./stories.js";
 import { tailCommand } from "./tail.js";
 import { upCommand } from "./up.js";
 
-export const commands: Command[] = [demoCommand, runCommand, upCommand, tailCommand, captureCommand, storiesCommand, simCommand, redactCommand, diagnoseCommand, mcpCommand, serveCommand, receiveCommand];
+export const commands: Command[] = [demoCommand, runCommand, upCommand, tailCommand, captureCommand, storiesCommand, simCommand, redactCommand, diagnoseCommand, mcpCommand, serveCommand, receiveCommand, replayCommand];

@@ -7,7 +7,7 @@ import { isServiceName, loadService, SERVICE_NAMES } from "../services.js";
 
 export const runCommand: Command = {
   name: "run",
-  summary: "run one service (the container entrypoint): ingester, watcher, log-streamer, filter, correlator, analyzer, writer or forwarder",
+  summary: "run one service (the container entrypoint): ingester, watcher, log-streamer, filter, correlator, analyzer, writer, forwarder or remediator (opt-in)",
   usage: `faro run <${SERVICE_NAMES.join("|")}> [--config FILE] [--<setting>=VALUE ...]   (settings: docs/configuration.md; FARO_* env works too)`,
   async run(args, io) {
     const [name, ...rest] = args;

@@ -3888,5 +3888,209 @@ export namespace faro {
              */
             public static getTypeUrl(typeUrlPrefix?: string): string;
         }
+
+        /** Properties of an Action. */
+        interface IAction {
+
+            /** Action schemaVersion */
+            schemaVersion?: (number|null);
+
+            /** act:<incidentId>:<repeatCount>:<policyNamespace>/<policyName> */
+            actionId?: (string|null);
+
+            /** acted | dry_run | skipped_cooldown | gated | escalated | failed | rolled_back */
+            decision?: (string|null);
+
+            /** restartPod | rollback | scale | raiseMemory | escalate */
+            action?: (string|null);
+
+            /** dryRun | live | gitops */
+            mode?: (string|null);
+
+            /** Action policyNamespace */
+            policyNamespace?: (string|null);
+
+            /** Action policyName */
+            policyName?: (string|null);
+
+            /** Action incidentId */
+            incidentId?: (string|null);
+
+            /** Action repeatCount */
+            repeatCount?: (number|null);
+
+            /** Action storyId */
+            storyId?: (string|null);
+
+            /** Action tenant */
+            tenant?: (string|null);
+
+            /** Action cluster */
+            cluster?: (string|null);
+
+            /** Action namespace */
+            namespace?: (string|null);
+
+            /** the incident's reason */
+            reason?: (string|null);
+
+            /** the object acted on (Pod, Deployment) */
+            target?: (faro.v1.IWorkloadRef|null);
+
+            /** Action container */
+            container?: (string|null);
+
+            /** what was (or would be) done, or why not */
+            detail?: (string|null);
+
+            /** the change applied or proposed (JSON), "" when none */
+            patchJson?: (string|null);
+
+            /** name of the Remediation resource, "" when none was created */
+            remediation?: (string|null);
+
+            /** failed or exhausted attempts of this policy on this target so far */
+            attempt?: (number|null);
+
+            /** RFC3339 with milliseconds */
+            createdAt?: (string|null);
+        }
+
+        /**
+         * A remediator decision (docs/remediation.md) on faro.v1.action.<tenant>.<cluster>.<namespace> (stream
+         * FARO_ACTION, defined by @faro/remediator): acted, dry_run, skipped_cooldown, gated, escalated, failed,
+         * rolled_back. One per decision; id act:<incidentId>:<repeatCount>:<policy>.
+         */
+        class Action implements IAction {
+
+            /**
+             * Constructs a new Action.
+             * @param [properties] Properties to set
+             */
+            constructor(properties?: faro.v1.IAction);
+
+            /** Action schemaVersion. */
+            public schemaVersion: number;
+
+            /** act:<incidentId>:<repeatCount>:<policyNamespace>/<policyName> */
+            public actionId: string;
+
+            /** acted | dry_run | skipped_cooldown | gated | escalated | failed | rolled_back */
+            public decision: string;
+
+            /** restartPod | rollback | scale | raiseMemory | escalate */
+            public action: string;
+
+            /** dryRun | live | gitops */
+            public mode: string;
+
+            /** Action policyNamespace. */
+            public policyNamespace: string;
+
+            /** Action policyName. */
+            public policyName: string;
+
+            /** Action incidentId. */
+            public incidentId: string;
+
+            /** Action repeatCount. */
+            public repeatCount: number;
+
+            /** Action storyId. */
+            public storyId: string;
+
+            /** Action tenant. */
+            public tenant: string;
+
+            /** Action cluster. */
+            public cluster: string;
+
+            /** Action namespace. */
+            public namespace: string;
+
+            /** the incident's reason */
+            public reason: string;
+
+            /** the object acted on (Pod, Deployment) */
+            public target?: (faro.v1.IWorkloadRef|null);
+
+            /** Action container. */
+            public container: string;
+
+            /** what was (or would be) done, or why not */
+            public detail: string;
+
+            /** the change applied or proposed (JSON), "" when none */
+            public patchJson: string;
+
+            /** name of the Remediation resource, "" when none was created */
+            public remediation: string;
+
+            /** failed or exhausted attempts of this policy on this target so far */
+            public attempt: number;
+
+            /** RFC3339 with milliseconds */
+            public createdAt: string;
+
+            /**
+             * Creates a new Action instance using the specified properties.
+             * @param [properties] Properties to set
+             * @returns Action instance
+             */
+            public static create(properties?: faro.v1.IAction): faro.v1.Action;
+
+            /**
+             * Encodes the specified Action message. Does not implicitly {@link faro.v1.Action.verify|verify} messages.
+             * @param message Action message or plain object to encode
+             * @param [writer] Writer to encode to
+             * @returns Writer
+             */
+            public static encode(message: faro.v1.IAction, writer?: $protobuf.Writer): $protobuf.Writer;
+
+            /**
+             * Decodes an Action message from the specified reader or buffer.
+             * @param reader Reader or buffer to decode from
+             * @param [length] Message length if known beforehand
+             * @returns Action
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            public static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): faro.v1.Action;
+
+            /**
+             * Verifies an Action message.
+             * @param message Plain object to verify
+             * @returns `null` if valid, otherwise the reason why it is not
+             */
+            public static verify(message: { [k: string]: any }): (string|null);
+
+            /**
+             * Creates an Action message from a plain object. Also converts values to their respective internal types.
+             * @param object Plain object
+             * @returns Action
+             */
+            public static fromObject(object: { [k: string]: any }): faro.v1.Action;
+
+            /**
+             * Creates a plain object from an Action message. Also converts values to other types if specified.
+             * @param message Action
+             * @param [options] Conversion options
+             * @returns Plain object
+             */
+            public static toObject(message: faro.v1.Action, options?: $protobuf.IConversionOptions): { [k: string]: any };
+
+            /**
+             * Converts this Action to JSON.
+             * @returns JSON object
+             */
+            public toJSON(): { [k: string]: any };
+
+            /**
+             * Gets the default type url for Action
+             * @param [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns The default type url
+             */
+            public static getTypeUrl(typeUrlPrefix?: string): string;
+        }
     }
 }

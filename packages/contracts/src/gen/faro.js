@@ -12764,6 +12764,687 @@ export const faro = $root.faro = (() => {
             return IncidentAck;
         })();
 
+        v1.Action = (function() {
+
+            /**
+             * Properties of an Action.
+             * @memberof faro.v1
+             * @interface IAction
+             * @property {number|null} [schemaVersion] Action schemaVersion
+             * @property {string|null} [actionId] act:<incidentId>:<repeatCount>:<policyNamespace>/<policyName>
+             * @property {string|null} [decision] acted | dry_run | skipped_cooldown | gated | escalated | failed | rolled_back
+             * @property {string|null} [action] restartPod | rollback | scale | raiseMemory | escalate
+             * @property {string|null} [mode] dryRun | live | gitops
+             * @property {string|null} [policyNamespace] Action policyNamespace
+             * @property {string|null} [policyName] Action policyName
+             * @property {string|null} [incidentId] Action incidentId
+             * @property {number|null} [repeatCount] Action repeatCount
+             * @property {string|null} [storyId] Action storyId
+             * @property {string|null} [tenant] Action tenant
+             * @property {string|null} [cluster] Action cluster
+             * @property {string|null} [namespace] Action namespace
+             * @property {string|null} [reason] the incident's reason
+             * @property {faro.v1.IWorkloadRef|null} [target] the object acted on (Pod, Deployment)
+             * @property {string|null} [container] Action container
+             * @property {string|null} [detail] what was (or would be) done, or why not
+             * @property {string|null} [patchJson] the change applied or proposed (JSON), "" when none
+             * @property {string|null} [remediation] name of the Remediation resource, "" when none was created
+             * @property {number|null} [attempt] failed or exhausted attempts of this policy on this target so far
+             * @property {string|null} [createdAt] RFC3339 with milliseconds
+             */
+
+            /**
+             * Constructs a new Action.
+             * @memberof faro.v1
+             * @classdesc A remediator decision (docs/remediation.md) on faro.v1.action.<tenant>.<cluster>.<namespace> (stream
+             * FARO_ACTION, defined by @faro/remediator): acted, dry_run, skipped_cooldown, gated, escalated, failed,
+             * rolled_back. One per decision; id act:<incidentId>:<repeatCount>:<policy>.
+             * @implements IAction
+             * @constructor
+             * @param {faro.v1.IAction=} [properties] Properties to set
+             */
+            function Action(properties) {
+                if (properties)
+                    for (let keys = Object.keys(properties), i = 0; i < keys.length; ++i)
+                        if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                            this[keys[i]] = properties[keys[i]];
+            }
+
+            /**
+             * Action schemaVersion.
+             * @member {number} schemaVersion
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.schemaVersion = 0;
+
+            /**
+             * act:<incidentId>:<repeatCount>:<policyNamespace>/<policyName>
+             * @member {string} actionId
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.actionId = "";
+
+            /**
+             * acted | dry_run | skipped_cooldown | gated | escalated | failed | rolled_back
+             * @member {string} decision
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.decision = "";
+
+            /**
+             * restartPod | rollback | scale | raiseMemory | escalate
+             * @member {string} action
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.action = "";
+
+            /**
+             * dryRun | live | gitops
+             * @member {string} mode
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.mode = "";
+
+            /**
+             * Action policyNamespace.
+             * @member {string} policyNamespace
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.policyNamespace = "";
+
+            /**
+             * Action policyName.
+             * @member {string} policyName
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.policyName = "";
+
+            /**
+             * Action incidentId.
+             * @member {string} incidentId
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.incidentId = "";
+
+            /**
+             * Action repeatCount.
+             * @member {number} repeatCount
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.repeatCount = 0;
+
+            /**
+             * Action storyId.
+             * @member {string} storyId
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.storyId = "";
+
+            /**
+             * Action tenant.
+             * @member {string} tenant
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.tenant = "";
+
+            /**
+             * Action cluster.
+             * @member {string} cluster
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.cluster = "";
+
+            /**
+             * Action namespace.
+             * @member {string} namespace
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.namespace = "";
+
+            /**
+             * the incident's reason
+             * @member {string} reason
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.reason = "";
+
+            /**
+             * the object acted on (Pod, Deployment)
+             * @member {faro.v1.IWorkloadRef|null|undefined} target
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.target = null;
+
+            /**
+             * Action container.
+             * @member {string} container
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.container = "";
+
+            /**
+             * what was (or would be) done, or why not
+             * @member {string} detail
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.detail = "";
+
+            /**
+             * the change applied or proposed (JSON), "" when none
+             * @member {string} patchJson
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.patchJson = "";
+
+            /**
+             * name of the Remediation resource, "" when none was created
+             * @member {string} remediation
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.remediation = "";
+
+            /**
+             * failed or exhausted attempts of this policy on this target so far
+             * @member {number} attempt
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.attempt = 0;
+
+            /**
+             * RFC3339 with milliseconds
+             * @member {string} createdAt
+             * @memberof faro.v1.Action
+             * @instance
+             */
+            Action.prototype.createdAt = "";
+
+            /**
+             * Creates a new Action instance using the specified properties.
+             * @function create
+             * @memberof faro.v1.Action
+             * @static
+             * @param {faro.v1.IAction=} [properties] Properties to set
+             * @returns {faro.v1.Action} Action instance
+             */
+            Action.create = function create(properties) {
+                return new Action(properties);
+            };
+
+            /**
+             * Encodes the specified Action message. Does not implicitly {@link faro.v1.Action.verify|verify} messages.
+             * @function encode
+             * @memberof faro.v1.Action
+             * @static
+             * @param {faro.v1.IAction} message Action message or plain object to encode
+             * @param {$protobuf.Writer} [writer] Writer to encode to
+             * @returns {$protobuf.Writer} Writer
+             */
+            Action.encode = function encode(message, writer, q) {
+                if (!writer)
+                    writer = $Writer.create();
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.schemaVersion);
+                if (message.actionId != null && Object.hasOwnProperty.call(message, "actionId"))
+                    writer.uint32(/* id 2, wireType 2 =*/18).string(message.actionId);
+                if (message.decision != null && Object.hasOwnProperty.call(message, "decision"))
+                    writer.uint32(/* id 3, wireType 2 =*/26).string(message.decision);
+                if (message.action != null && Object.hasOwnProperty.call(message, "action"))
+                    writer.uint32(/* id 4, wireType 2 =*/34).string(message.action);
+                if (message.mode != null && Object.hasOwnProperty.call(message, "mode"))
+                    writer.uint32(/* id 5, wireType 2 =*/42).string(message.mode);
+                if (message.policyNamespace != null && Object.hasOwnProperty.call(message, "policyNamespace"))
+                    writer.uint32(/* id 6, wireType 2 =*/50).string(message.policyNamespace);
+                if (message.policyName != null && Object.hasOwnProperty.call(message, "policyName"))
+                    writer.uint32(/* id 7, wireType 2 =*/58).string(message.policyName);
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    writer.uint32(/* id 8, wireType 2 =*/66).string(message.incidentId);
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    writer.uint32(/* id 9, wireType 0 =*/72).uint32(message.repeatCount);
+                if (message.storyId != null && Object.hasOwnProperty.call(message, "storyId"))
+                    writer.uint32(/* id 10, wireType 2 =*/82).string(message.storyId);
+                if (message.tenant != null && Object.hasOwnProperty.call(message, "tenant"))
+                    writer.uint32(/* id 11, wireType 2 =*/90).string(message.tenant);
+                if (message.cluster != null && Object.hasOwnProperty.call(message, "cluster"))
+                    writer.uint32(/* id 12, wireType 2 =*/98).string(message.cluster);
+                if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                    writer.uint32(/* id 13, wireType 2 =*/106).string(message.namespace);
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    writer.uint32(/* id 14, wireType 2 =*/114).string(message.reason);
+                if (message.target != null && Object.hasOwnProperty.call(message, "target"))
+                    $root.faro.v1.WorkloadRef.encode(message.target, writer.uint32(/* id 15, wireType 2 =*/122).fork(), q + 1).ldelim();
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    writer.uint32(/* id 16, wireType 2 =*/130).string(message.container);
+                if (message.detail != null && Object.hasOwnProperty.call(message, "detail"))
+                    writer.uint32(/* id 17, wireType 2 =*/138).string(message.detail);
+                if (message.patchJson != null && Object.hasOwnProperty.call(message, "patchJson"))
+                    writer.uint32(/* id 18, wireType 2 =*/146).string(message.patchJson);
+                if (message.remediation != null && Object.hasOwnProperty.call(message, "remediation"))
+                    writer.uint32(/* id 19, wireType 2 =*/154).string(message.remediation);
+                if (message.attempt != null && Object.hasOwnProperty.call(message, "attempt"))
+                    writer.uint32(/* id 20, wireType 0 =*/160).uint32(message.attempt);
+                if (message.createdAt != null && Object.hasOwnProperty.call(message, "createdAt"))
+                    writer.uint32(/* id 21, wireType 2 =*/170).string(message.createdAt);
+                return writer;
+            };
+
+            /**
+             * Decodes an Action message from the specified reader or buffer.
+             * @function decode
+             * @memberof faro.v1.Action
+             * @static
+             * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+             * @param {number} [length] Message length if known beforehand
+             * @returns {faro.v1.Action} Action
+             * @throws {Error} If the payload is not a reader or valid buffer
+             * @throws {$protobuf.util.ProtocolError} If required fields are missing
+             */
+            Action.decode = function decode(reader, length, error, long) {
+                if (!(reader instanceof $Reader))
+                    reader = $Reader.create(reader);
+                if (long === undefined)
+                    long = 0;
+                if (long > $Reader.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let end, message;
+                if (length === undefined)
+                    end = reader.len;
+                else {
+                    end = reader.pos + length;
+                    if (end > reader.len)
+                        throw RangeError("index out of range");
+                    length = reader.len;
+                    reader.len = end;
+                }
+                message = new $root.faro.v1.Action();
+                while (reader.pos < end) {
+                    let tag = reader.uint32();
+                    if (tag === error)
+                        break;
+                    switch (tag >>> 3) {
+                    case 1: {
+                            message.schemaVersion = reader.uint32();
+                            break;
+                        }
+                    case 2: {
+                            message.actionId = reader.string();
+                            break;
+                        }
+                    case 3: {
+                            message.decision = reader.string();
+                            break;
+                        }
+                    case 4: {
+                            message.action = reader.string();
+                            break;
+                        }
+                    case 5: {
+                            message.mode = reader.string();
+                            break;
+                        }
+                    case 6: {
+                            message.policyNamespace = reader.string();
+                            break;
+                        }
+                    case 7: {
+                            message.policyName = reader.string();
+                            break;
+                        }
+                    case 8: {
+                            message.incidentId = reader.string();
+                            break;
+                        }
+                    case 9: {
+                            message.repeatCount = reader.uint32();
+                            break;
+                        }
+                    case 10: {
+                            message.storyId = reader.string();
+                            break;
+                        }
+                    case 11: {
+                            message.tenant = reader.string();
+                            break;
+                        }
+                    case 12: {
+                            message.cluster = reader.string();
+                            break;
+                        }
+                    case 13: {
+                            message.namespace = reader.string();
+                            break;
+                        }
+                    case 14: {
+                            message.reason = reader.string();
+                            break;
+                        }
+                    case 15: {
+                            message.target = $root.faro.v1.WorkloadRef.decode(reader, reader.uint32(), undefined, long + 1);
+                            break;
+                        }
+                    case 16: {
+                            message.container = reader.string();
+                            break;
+                        }
+                    case 17: {
+                            message.detail = reader.string();
+                            break;
+                        }
+                    case 18: {
+                            message.patchJson = reader.string();
+                            break;
+                        }
+                    case 19: {
+                            message.remediation = reader.string();
+                            break;
+                        }
+                    case 20: {
+                            message.attempt = reader.uint32();
+                            break;
+                        }
+                    case 21: {
+                            message.createdAt = reader.string();
+                            break;
+                        }
+                    default:
+                        reader.skipType(tag & 7, long);
+                        break;
+                    }
+                }
+                if (length !== undefined) {
+                    if (reader.pos !== end)
+                        throw RangeError("index out of range");
+                    reader.len = length;
+                }
+                return message;
+            };
+
+            /**
+             * Verifies an Action message.
+             * @function verify
+             * @memberof faro.v1.Action
+             * @static
+             * @param {Object.<string,*>} message Plain object to verify
+             * @returns {string|null} `null` if valid, otherwise the reason why it is not
+             */
+            Action.verify = function verify(message, long) {
+                if (typeof message !== "object" || message === null)
+                    return "object expected";
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    return "maximum nesting depth exceeded";
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    if (!$util.isInteger(message.schemaVersion))
+                        return "schemaVersion: integer expected";
+                if (message.actionId != null && Object.hasOwnProperty.call(message, "actionId"))
+                    if (!$util.isString(message.actionId))
+                        return "actionId: string expected";
+                if (message.decision != null && Object.hasOwnProperty.call(message, "decision"))
+                    if (!$util.isString(message.decision))
+                        return "decision: string expected";
+                if (message.action != null && Object.hasOwnProperty.call(message, "action"))
+                    if (!$util.isString(message.action))
+                        return "action: string expected";
+                if (message.mode != null && Object.hasOwnProperty.call(message, "mode"))
+                    if (!$util.isString(message.mode))
+                        return "mode: string expected";
+                if (message.policyNamespace != null && Object.hasOwnProperty.call(message, "policyNamespace"))
+                    if (!$util.isString(message.policyNamespace))
+                        return "policyNamespace: string expected";
+                if (message.policyName != null && Object.hasOwnProperty.call(message, "policyName"))
+                    if (!$util.isString(message.policyName))
+                        return "policyName: string expected";
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    if (!$util.isString(message.incidentId))
+                        return "incidentId: string expected";
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    if (!$util.isInteger(message.repeatCount))
+                        return "repeatCount: integer expected";
+                if (message.storyId != null && Object.hasOwnProperty.call(message, "storyId"))
+                    if (!$util.isString(message.storyId))
+                        return "storyId: string expected";
+                if (message.tenant != null && Object.hasOwnProperty.call(message, "tenant"))
+                    if (!$util.isString(message.tenant))
+                        return "tenant: string expected";
+                if (message.cluster != null && Object.hasOwnProperty.call(message, "cluster"))
+                    if (!$util.isString(message.cluster))
+                        return "cluster: string expected";
+                if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                    if (!$util.isString(message.namespace))
+                        return "namespace: string expected";
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    if (!$util.isString(message.reason))
+                        return "reason: string expected";
+                if (message.target != null && Object.hasOwnProperty.call(message, "target")) {
+                    let error = $root.faro.v1.WorkloadRef.verify(message.target, long + 1);
+                    if (error)
+                        return "target." + error;
+                }
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    if (!$util.isString(message.container))
+                        return "container: string expected";
+                if (message.detail != null && Object.hasOwnProperty.call(message, "detail"))
+                    if (!$util.isString(message.detail))
+                        return "detail: string expected";
+                if (message.patchJson != null && Object.hasOwnProperty.call(message, "patchJson"))
+                    if (!$util.isString(message.patchJson))
+                        return "patchJson: string expected";
+                if (message.remediation != null && Object.hasOwnProperty.call(message, "remediation"))
+                    if (!$util.isString(message.remediation))
+                        return "remediation: string expected";
+                if (message.attempt != null && Object.hasOwnProperty.call(message, "attempt"))
+                    if (!$util.isInteger(message.attempt))
+                        return "attempt: integer expected";
+                if (message.createdAt != null && Object.hasOwnProperty.call(message, "createdAt"))
+                    if (!$util.isString(message.createdAt))
+                        return "createdAt: string expected";
+                return null;
+            };
+
+            /**
+             * Creates an Action message from a plain object. Also converts values to their respective internal types.
+             * @function fromObject
+             * @memberof faro.v1.Action
+             * @static
+             * @param {Object.<string,*>} object Plain object
+             * @returns {faro.v1.Action} Action
+             */
+            Action.fromObject = function fromObject(object, long) {
+                if (object instanceof $root.faro.v1.Action)
+                    return object;
+                if (!$util.isObject(object))
+                    throw TypeError(".faro.v1.Action: object expected");
+                if (long === undefined)
+                    long = 0;
+                if (long > $util.recursionLimit)
+                    throw Error("maximum nesting depth exceeded");
+                let message = new $root.faro.v1.Action();
+                if (object.schemaVersion != null)
+                    message.schemaVersion = object.schemaVersion >>> 0;
+                if (object.actionId != null)
+                    message.actionId = String(object.actionId);
+                if (object.decision != null)
+                    message.decision = String(object.decision);
+                if (object.action != null)
+                    message.action = String(object.action);
+                if (object.mode != null)
+                    message.mode = String(object.mode);
+                if (object.policyNamespace != null)
+                    message.policyNamespace = String(object.policyNamespace);
+                if (object.policyName != null)
+                    message.policyName = String(object.policyName);
+                if (object.incidentId != null)
+                    message.incidentId = String(object.incidentId);
+                if (object.repeatCount != null)
+                    message.repeatCount = object.repeatCount >>> 0;
+                if (object.storyId != null)
+                    message.storyId = String(object.storyId);
+                if (object.tenant != null)
+                    message.tenant = String(object.tenant);
+                if (object.cluster != null)
+                    message.cluster = String(object.cluster);
+                if (object.namespace != null)
+                    message.namespace = String(object.namespace);
+                if (object.reason != null)
+                    message.reason = String(object.reason);
+                if (object.target != null) {
+                    if (!$util.isObject(object.target))
+                        throw TypeError(".faro.v1.Action.target: object expected");
+                    message.target = $root.faro.v1.WorkloadRef.fromObject(object.target, long + 1);
+                }
+                if (object.container != null)
+                    message.container = String(object.container);
+                if (object.detail != null)
+                    message.detail = String(object.detail);
+                if (object.patchJson != null)
+                    message.patchJson = String(object.patchJson);
+                if (object.remediation != null)
+                    message.remediation = String(object.remediation);
+                if (object.attempt != null)
+                    message.attempt = object.attempt >>> 0;
+                if (object.createdAt != null)
+                    message.createdAt = String(object.createdAt);
+                return message;
+            };
+
+            /**
+             * Creates a plain object from an Action message. Also converts values to other types if specified.
+             * @function toObject
+             * @memberof faro.v1.Action
+             * @static
+             * @param {faro.v1.Action} message Action
+             * @param {$protobuf.IConversionOptions} [options] Conversion options
+             * @returns {Object.<string,*>} Plain object
+             */
+            Action.toObject = function toObject(message, options, q) {
+                if (!options)
+                    options = {};
+                if (q === undefined)
+                    q = 0;
+                if (q > $util.recursionLimit)
+                    throw Error("max depth exceeded");
+                let object = {};
+                if (options.defaults) {
+                    object.schemaVersion = 0;
+                    object.actionId = "";
+                    object.decision = "";
+                    object.action = "";
+                    object.mode = "";
+                    object.policyNamespace = "";
+                    object.policyName = "";
+                    object.incidentId = "";
+                    object.repeatCount = 0;
+                    object.storyId = "";
+                    object.tenant = "";
+                    object.cluster = "";
+                    object.namespace = "";
+                    object.reason = "";
+                    object.target = null;
+                    object.container = "";
+                    object.detail = "";
+                    object.patchJson = "";
+                    object.remediation = "";
+                    object.attempt = 0;
+                    object.createdAt = "";
+                }
+                if (message.schemaVersion != null && Object.hasOwnProperty.call(message, "schemaVersion"))
+                    object.schemaVersion = message.schemaVersion;
+                if (message.actionId != null && Object.hasOwnProperty.call(message, "actionId"))
+                    object.actionId = message.actionId;
+                if (message.decision != null && Object.hasOwnProperty.call(message, "decision"))
+                    object.decision = message.decision;
+                if (message.action != null && Object.hasOwnProperty.call(message, "action"))
+                    object.action = message.action;
+                if (message.mode != null && Object.hasOwnProperty.call(message, "mode"))
+                    object.mode = message.mode;
+                if (message.policyNamespace != null && Object.hasOwnProperty.call(message, "policyNamespace"))
+                    object.policyNamespace = message.policyNamespace;
+                if (message.policyName != null && Object.hasOwnProperty.call(message, "policyName"))
+                    object.policyName = message.policyName;
+                if (message.incidentId != null && Object.hasOwnProperty.call(message, "incidentId"))
+                    object.incidentId = message.incidentId;
+                if (message.repeatCount != null && Object.hasOwnProperty.call(message, "repeatCount"))
+                    object.repeatCount = message.repeatCount;
+                if (message.storyId != null && Object.hasOwnProperty.call(message, "storyId"))
+                    object.storyId = message.storyId;
+                if (message.tenant != null && Object.hasOwnProperty.call(message, "tenant"))
+                    object.tenant = message.tenant;
+                if (message.cluster != null && Object.hasOwnProperty.call(message, "cluster"))
+                    object.cluster = message.cluster;
+                if (message.namespace != null && Object.hasOwnProperty.call(message, "namespace"))
+                    object.namespace = message.namespace;
+                if (message.reason != null && Object.hasOwnProperty.call(message, "reason"))
+                    object.reason = message.reason;
+                if (message.target != null && Object.hasOwnProperty.call(message, "target"))
+                    object.target = $root.faro.v1.WorkloadRef.toObject(message.target, options, q + 1);
+                if (message.container != null && Object.hasOwnProperty.call(message, "container"))
+                    object.container = message.container;
+                if (message.detail != null && Object.hasOwnProperty.call(message, "detail"))
+                    object.detail = message.detail;
+                if (message.patchJson != null && Object.hasOwnProperty.call(message, "patchJson"))
+                    object.patchJson = message.patchJson;
+                if (message.remediation != null && Object.hasOwnProperty.call(message, "remediation"))
+                    object.remediation = message.remediation;
+                if (message.attempt != null && Object.hasOwnProperty.call(message, "attempt"))
+                    object.attempt = message.attempt;
+                if (message.createdAt != null && Object.hasOwnProperty.call(message, "createdAt"))
+                    object.createdAt = message.createdAt;
+                return object;
+            };
+
+            /**
+             * Converts this Action to JSON.
+             * @function toJSON
+             * @memberof faro.v1.Action
+             * @instance
+             * @returns {Object.<string,*>} JSON object
+             */
+            Action.prototype.toJSON = function toJSON() {
+                return this.constructor.toObject(this, $protobuf.util.toJSONOptions);
+            };
+
+            /**
+             * Gets the default type url for Action
+             * @function getTypeUrl
+             * @memberof faro.v1.Action
+             * @static
+             * @param {string} [typeUrlPrefix] your custom typeUrlPrefix(default "type.googleapis.com")
+             * @returns {string} The default type url
+             */
+            Action.getTypeUrl = function getTypeUrl(typeUrlPrefix) {
+                if (typeUrlPrefix === undefined) {
+                    typeUrlPrefix = "type.googleapis.com";
+                }
+                return typeUrlPrefix + "/faro.v1.Action";
+            };
+
+            return Action;
+        })();
+
         return v1;
     })();
 
