@@ -9,7 +9,7 @@ import type { BusMessage } from "@faro/bus";
 import { ConsumerGroup, RetryableError } from "@faro/bus";
 import { decodeIncidentContext, decodeInsight, FARO_INCIDENT, FARO_INSIGHT, incidentFilter, insightFilter } from "@faro/contracts";
 import type { KernelContext, ServiceInstance } from "@faro/kernel";
-import { backoffDelay } from "@faro/primitives";
+import { backoffDelay, KeyedLock } from "@faro/primitives";
 import { compileForwarderConfig, type CompiledForwarderConfig, type ForwarderConfig, type MatchTarget, type SinkConfig, type SinkType } from "./config.js";
 import { DeliveryError, MalformedIncidentError, retryable } from "./errors.js";
 import { makeDelivery, matchTarget } from "./incident.js";
@@ -79,23 +79,11 @@ export function createForwarder(ctx: KernelContext<ForwarderConfig>, compiled: C
   // Aborted only after the consumer groups drained: a delivery in flight during draining finishes.
   const hardStop = new AbortController();
   // One delivery per incident at a time in a replica, in arrival (stream) order: revisions stay ordered.
-  const locks = new Map<string, Promise<unknown>>();
+  const locks = new KeyedLock();
   let consuming = false;
   let stopping: Promise<void> | undefined;
 
-  function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    locks.set(key, settled);
-    void settled.then(() => {
-      if (locks.get(key) === settled) locks.delete(key);
-    });
-    return run;
-  }
+  const withLock = <T>(key: string, fn: () => Promise<T>): Promise<T> => locks.run(key, fn);
 
   function routed(sink: string, t: MatchTarget): boolean {
     if (compiled.routes.length === 0) return true;

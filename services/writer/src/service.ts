@@ -6,6 +6,7 @@ import path from "node:path";
 import type { BusMessage } from "@faro/bus";
 import { decodeStoryEntry, FARO_INCIDENT, FARO_INSIGHT, FARO_STORY, storyFilter, validateStoryFile, type StoryEntry, type StoryFile } from "@faro/contracts";
 import type { KernelContext, ServiceInstance } from "@faro/kernel";
+import { KeyedLock } from "@faro/primitives";
 import { renderStoryHtml } from "@faro/story-view";
 import { readAdminToken, startAdmin, type AdminServer } from "./admin.js";
 import { writeFileAtomic } from "./atomic.js";
@@ -105,7 +106,7 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
   // Windows whose final file this replica wrote: a straggling entry must not bring them back as snapshots.
   const closed = new Map<string, true>();
   // One materialisation per file at a time in this replica; across replicas the content is identical anyway.
-  const locks = new Map<string, Promise<unknown>>();
+  const locks = new KeyedLock();
 
   let snapshotTimer: NodeJS.Timeout | undefined;
   let retentionTimer: NodeJS.Timeout | undefined;
@@ -127,19 +128,7 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
     };
   }
 
-  function withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const prev = locks.get(key) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    locks.set(key, settled);
-    void settled.then(() => {
-      if (locks.get(key) === settled) locks.delete(key);
-    });
-    return run;
-  }
+  const withLock = <T>(key: string, fn: () => Promise<T>): Promise<T> => locks.run(key, fn);
 
   function rememberClosed(key: string): void {
     tracked.delete(key);
@@ -405,7 +394,7 @@ export function createWriter(ctx: KernelContext<WriterConfig>, options: WriterOp
     await ticking;
     await scanning?.catch(() => undefined); // reported by retentionTick or to retention()'s caller
     await group.stop();
-    await Promise.allSettled([...locks.values()]);
+    await locks.idle();
     inflight.setDepth(0);
   }
 
