@@ -19,7 +19,7 @@ const CLUSTER = "analysis-e2e";
 const EXPECTED: Record<string, { reason: string; analyzer: string; cause: RegExp }> = {
   payments: { reason: "CrashLoopBackOff", analyzer: "builtin:exit-code", cause: /exited with code 1.*panic: runtime error/ },
   recommender: { reason: "OOMKilled", analyzer: "builtin:oomkilled", cause: /OOM-killed without a memory limit/ },
-  inventory: { reason: "ImagePullBackOff", analyzer: "builtin:image-pull", cause: /does not know image shop\/inventory:does-not-exist/ },
+  inventory: { reason: "ImagePullBackOff", analyzer: "builtin:image-pull", cause: /does not know image (docker\.io\/)?shop\/inventory:does-not-exist/ },
 };
 
 let nats: ManagedServer;

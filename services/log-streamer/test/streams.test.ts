@@ -152,7 +152,8 @@ describe("log-streamer against the simulator", () => {
     expect(stored.header?.get("Nats-Msg-Id")).toBe(`dl:log-streamer:decode:${ack.seq}`);
     const dl = decodeDeadLetter(stored.data);
     expect(dl).toMatchObject({ service: "log-streamer", stage: "decode", originalSubject: subject, streamSeq: ack.seq, payloadWithheld: true });
-    expect(await metric("faro_dead_letters_total")).toBe(1);
+    // Counted once the DLQ acknowledged the store, a moment after the message is readable.
+    await until(async () => (await metric("faro_dead_letters_total")) === 1, "faro_dead_letters_total = 1");
   });
 
   it("stop() drains: streams end, leases are handed over, checkpoints stay, the kernel closes the connections", async () => {

@@ -62,9 +62,15 @@ describe("writer retention policies", () => {
       const t = (Date.now() - 2 * 86_400_000) / 1000;
       fs.utimesSync(d, t, t);
       await until(() => !fs.existsSync(d), 5000, "the periodic scan");
-      const text = await w.handle.metrics.registry.metrics();
-      expect(text).toMatch(/faro_writer_retention_deletions_total\{[^}]*policy="shop"[^}]*\} 2/);
-      expect(text).toMatch(/faro_writer_retention_deletions_total\{[^}]*policy="default"[^}]*\} 1/);
+      // The scan counts a deletion after the unlink: wait for the counters rather than read them at once.
+      const text = await until(
+        async () => {
+          const t = await w.handle.metrics.registry.metrics();
+          return /faro_writer_retention_deletions_total\{[^}]*policy="shop"[^}]*\} 2/.test(t) && /faro_writer_retention_deletions_total\{[^}]*policy="default"[^}]*\} 1/.test(t) ? t : undefined;
+        },
+        5000,
+        "the per-policy deletion counters",
+      );
       expect(text).toMatch(/faro_writer_retention_max_age_seconds\{[^}]*policy="team-a"[^}]*\} 2592000/);
     } finally {
       await w.stop();
