@@ -1,6 +1,6 @@
 // Example custom consumer: follows Faro's incident subjects on JetStream and prints each incident.
 //
-//   pnpm exec tsx examples/incident-consumer.ts [--namespace shop] [--nats nats://127.0.0.1:4222] [--all]
+//   npx tsx examples/incident-consumer.ts [--namespace shop] [--nats URL (else $FARO_NATS_URL or nats://127.0.0.1:4222)] [--all]
 //
 // It uses an ordered (ephemeral) consumer, so it needs no provisioning; by default it starts with
 // new incidents, `--all` replays every incident the FARO_INCIDENT stream still holds.
