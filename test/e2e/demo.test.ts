@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readStoryFiles, incidentsByReason } from "@faro/cli";
+import { Redis } from "ioredis";
 import { startNats, startRedis, type ManagedServer } from "@faro/test-harness";
 import { faro } from "./helpers.js";
 
@@ -54,5 +55,16 @@ describe("faro demo", () => {
     expect(JSON.stringify(pull)).toContain("shop/inventory:does-not-exist");
     // The cart pod deleted at 90s was replaced: both generations are in the story.
     expect(byName.get("cart")!.pods.length).toBeGreaterThanOrEqual(3);
+
+    // The run leaves nothing on the shared Redis: its keys all carry its token and are removed at the end.
+    const token = /cluster (demo-[0-9a-f]{6})/.exec(out)?.[1];
+    expect(token, out).toBeDefined();
+    const client = new Redis(redis.url);
+    try {
+      const left = await client.keys(`*${token}*`);
+      expect(left).toEqual([]);
+    } finally {
+      client.disconnect();
+    }
   });
 });

@@ -4,7 +4,8 @@
 import { randomBytes } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { natsClientOptions, scopedKeyPrefix } from "@faro/kernel";
+import { Redis } from "ioredis";
+import { natsClientOptions, redisClientOptions, scopedKeyPrefix } from "@faro/kernel";
 import { createLogger } from "@faro/observability";
 import { forwarderConsumers, pipelineConsumers, waitDrained } from "./drain.js";
 import { CommandError } from "./errors.js";
@@ -104,6 +105,7 @@ export async function startSession(o: SessionOptions): Promise<Session> {
     (aborted ??= (async () => {
       await pipeline.stop(reason);
       await removeSessionConsumers(nc, cluster);
+      await removeSessionState(loaded, cluster);
       await nc.close();
     })());
   return {
@@ -135,11 +137,42 @@ export async function startSession(o: SessionOptions): Promise<Session> {
         const r = await pipeline.stop("run finished");
         if (r !== 0) code = 1;
         await removeSessionConsumers(nc, cluster);
+        await removeSessionState(loaded, cluster);
         await nc.close();
       }
       return code;
     },
   };
+}
+
+/**
+ * Deletes this run's Redis keys (the correlator's and log-streamer's `faro:<token>:…`, the forwarder's
+ * `faro:<token>:fwd:…`, the watcher's `<keyPrefix>:<token>:…`): the token is unique to the run, so a shared Redis
+ * keeps nothing of a finished demo or capture.
+ */
+async function removeSessionState(loaded: Array<{ name: string; config: unknown }>, cluster: string): Promise<void> {
+  const first = loaded[0]?.config as { redis: Parameters<typeof redisClientOptions>[0] } | undefined;
+  if (!first) return;
+  const watcher = loaded.find((l) => l.name === "watcher")?.config as { state?: { keyPrefix?: string } } | undefined;
+  const patterns = [`${scopedKeyPrefix(cluster)}*`, `${watcher?.state?.keyPrefix ?? "faro:watcher"}:${cluster}:*`];
+  let redis: Redis | undefined;
+  try {
+    redis = new Redis(first.redis.url, { ...redisClientOptions(first.redis), lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    await redis.connect();
+    for (const match of patterns) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await redis.scan(cursor, "MATCH", match, "COUNT", 500);
+        cursor = next;
+        if (keys.length > 0) await redis.unlink(...keys);
+      } while (cursor !== "0");
+    }
+  } catch (err) {
+    // Not worth failing a finished run for.
+    process.stderr.write(`faro: could not remove the run's Redis keys: ${(err as Error).message}\n`);
+  } finally {
+    redis?.disconnect();
+  }
 }
 
 /**
