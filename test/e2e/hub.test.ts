@@ -156,16 +156,40 @@ describe("many pipelines, one bus", () => {
       );
     }
 
+    // Redis, while both run: every key either pipeline wrote carries its cluster (faro:<cluster>:…, the watcher's
+    // faro:watcher:<cluster>:…); each has log-streamer, correlator and watcher keys.
+    const r = new Redis(redis.url, { lazyConnect: true });
+    await r.connect();
+    const scoped = (k: string, cluster: string) => k.startsWith(`faro:${cluster}:`) || k.startsWith(`faro:watcher:${cluster}:`);
+    try {
+      const keys = await r.keys("*");
+      expect(keys.filter((k) => !hubs.some((h) => scoped(k, h.session.cluster)))).toEqual([]);
+      for (const h of hubs) {
+        expect(keys.some((k) => k.startsWith(`faro:${h.session.cluster}:ls:`)), `${h.prefix}: log-streamer keys`).toBe(true);
+        expect(keys.some((k) => k.startsWith(`faro:${h.session.cluster}:`) && !k.startsWith(`faro:${h.session.cluster}:ls:`)), `${h.prefix}: correlator keys`).toBe(true);
+        expect(keys.some((k) => k.startsWith(`faro:watcher:${h.session.cluster}:`)), `${h.prefix}: watcher keys`).toBe(true);
+      }
+    } catch (err) {
+      r.disconnect();
+      throw err;
+    }
+
     // Finishing one pipeline (drain, flush, delete its own durables) leaves the other's durables as they were.
     const before = await consumersOf(b);
     expect(await a.session.finish({ drainTimeoutMs: 30_000 })).toBe(0);
     a.finished = true;
     expect(await consumersOf(b)).toEqual(before);
+    // …and removes its own Redis keys, none of the other's.
+    const afterA = await r.keys("*");
+    expect(afterA.filter((k) => scoped(k, a.session.cluster))).toEqual([]);
+    expect(afterA.some((k) => scoped(k, b.session.cluster))).toBe(true);
     expect((await allConsumers()).every((n) => n.startsWith(`${b.session.cluster}_`)), (await allConsumers()).join("\n")).toBe(true);
     expect(await b.session.finish({ drainTimeoutMs: 30_000 })).toBe(0);
     b.finished = true;
-    // Durables deleted by their own runs; no read-back or tail consumer left behind.
+    // Durables deleted by their own runs; no read-back or tail consumer left behind; no Redis key left.
     expect(await allConsumers()).toEqual([]);
+    expect(await r.keys("*")).toEqual([]);
+    r.disconnect();
 
     // Story files: each cluster's equal its own ground truth, and hold nothing of the other cluster.
     for (const [h, other] of [
@@ -190,22 +214,6 @@ describe("many pipelines, one bus", () => {
           expect(otherPods.has(p.uid), `${s.path}: pod ${p.uid} is of ${other.prefix}`).toBe(false);
         }
       }
-    }
-
-    // Redis: every key either pipeline wrote carries its cluster (faro:<cluster>:…, the watcher's faro:watcher:<cluster>:…).
-    const r = new Redis(redis.url, { lazyConnect: true });
-    try {
-      await r.connect();
-      const keys = await r.keys("*");
-      const scoped = (k: string, cluster: string) => k.startsWith(`faro:${cluster}:`) || k.startsWith(`faro:watcher:${cluster}:`);
-      expect(keys.filter((k) => !hubs.some((h) => scoped(k, h.session.cluster)))).toEqual([]);
-      for (const h of hubs) {
-        expect(keys.some((k) => k.startsWith(`faro:${h.session.cluster}:ls:`)), `${h.prefix}: log-streamer keys`).toBe(true);
-        expect(keys.some((k) => k.startsWith(`faro:${h.session.cluster}:`) && !k.startsWith(`faro:${h.session.cluster}:ls:`)), `${h.prefix}: correlator keys`).toBe(true);
-        expect(keys.some((k) => k.startsWith(`faro:watcher:${h.session.cluster}:`)), `${h.prefix}: watcher keys`).toBe(true);
-      }
-    } finally {
-      r.disconnect();
     }
 
     // Nothing was dead-lettered by either pipeline.
